@@ -1,0 +1,202 @@
+//! A checked pipeline: every name resolved to a binding, every attribute typed
+//! and validated, enumerated attributes decoded. This is what `plan` and `run`
+//! take; nothing here can be half-checked.
+
+use std::time::Duration;
+
+use crate::syntax::ast::Span;
+
+/// Index into [`Pipeline::bindings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BindingId(pub usize);
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: String,
+    pub region: Option<Value>,
+    pub cluster: Option<Value>,
+    pub bindings: Vec<Binding>,
+    pub steps: Vec<Step>,
+    pub on_failure: Vec<Step>,
+}
+
+impl Pipeline {
+    pub fn binding(&self, id: BindingId) -> &Binding {
+        &self.bindings[id.0]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub name: String,
+    pub span: Span,
+    pub kind: BindingKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum BindingKind {
+    Param { ty: ParamType, default: Option<Value> },
+    Service { name: Value },
+    Repository { name: Value },
+    /// `let x = expression`.
+    Value(Value),
+    /// `let x = STEP`: bound when the step succeeds.
+    StepResult,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    String,
+    Int,
+    Bool,
+    Duration,
+}
+
+impl ParamType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Int => "int",
+            ParamType::Bool => "bool",
+            ParamType::Duration => "duration",
+        }
+    }
+}
+
+/// An expression still to be evaluated at run time (params and step results
+/// are known only then).
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub span: Span,
+    pub kind: ValueKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ValueKind {
+    Str(Vec<Part>),
+    Int(i64),
+    Bool(bool),
+    Duration(Duration),
+    List(Vec<Value>),
+    Map(Vec<(String, Value)>),
+    Env { name: Box<Value>, default: Option<Box<Value>> },
+    Binding(BindingId),
+}
+
+#[derive(Debug, Clone)]
+pub enum Part {
+    Text(String),
+    Binding(BindingId, Span),
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub keyword: Span,
+    pub span: Span,
+    /// The `let` binding that receives the step's result.
+    pub binds: Option<BindingId>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Build(Build),
+    Push(Push),
+    Register(Register),
+    SuspendScaling { service: BindingId },
+    ResumeScaling { service: BindingId },
+    Update(Update),
+    AwaitStable { services: Vec<BindingId>, timeout: Option<Value> },
+    RunTask(RunTask),
+    Rollback { service: BindingId, to: Option<Value> },
+    Prune { task_definition: Value, keep: Value },
+    Parallel(Vec<Step>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Build {
+    pub context: Value,
+    pub dockerfile: Option<Value>,
+    pub target: Option<Value>,
+    pub build_args: Option<Value>,
+    pub platform: Option<Value>,
+    pub builder: Option<Builder>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builder {
+    Docker,
+    Podman,
+    Buildah,
+}
+
+#[derive(Debug, Clone)]
+pub struct Push {
+    pub image: Value,
+    pub repository: BindingId,
+    pub tags: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Register {
+    pub base: Base,
+    pub containers: Vec<ContainerOverride>,
+    pub cpu: Option<Value>,
+    pub memory: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Base {
+    Service(BindingId),
+    File(Value),
+    Family(Value),
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerOverride {
+    pub name: String,
+    pub span: Span,
+    pub image: Option<Value>,
+    pub env: Option<Value>,
+    pub secrets: Option<Value>,
+    pub command: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub service: BindingId,
+    pub task_definition: Option<Value>,
+    pub desired_count: Option<Value>,
+    pub min_healthy_percent: Option<Value>,
+    pub max_percent: Option<Value>,
+    pub force_new_deployment: Option<Value>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+    pub health_check_grace: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitBreaker {
+    Off,
+    On,
+    Rollback,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunTask {
+    pub task_definition: Value,
+    pub like: Option<BindingId>,
+    pub containers: Vec<ContainerOverride>,
+    pub wait: Wait,
+    pub timeout: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    Success,
+    Running,
+    None,
+}
+
+/// The defaults users of the AWS console get, and the sketch's `timeout = 10m`.
+pub const DEFAULT_AWAIT_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_RUN_TASK_TIMEOUT: Duration = Duration::from_secs(600);

@@ -1,0 +1,134 @@
+//! The command line: parses arguments, runs a command, returns the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::{self, Format};
+use crate::source;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// Success: no errors (warnings allowed unless `--deny-warnings`).
+    pub const OK: i32 = 0;
+    /// The pipelines have errors.
+    pub const ERRORS: i32 = 1;
+    /// The command line was wrong or a path could not be read.
+    pub const USAGE: i32 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "ecsflow", version, about = "Deployment pipelines for Amazon ECS", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check pipelines without credentials or network: syntax, names, types, rules.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Files, or directories searched recursively for `*.ecsflow`.
+    #[arg(value_name = "PATH", default_value = "pipelines")]
+    paths: Vec<PathBuf>,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Reports with the source snippet, for people.
+    Human,
+    /// One JSON object, for tools.
+    Json,
+    /// GitHub Actions workflow commands, to annotate pull requests.
+    Github,
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check(args),
+    }
+}
+
+fn check(args: CheckArgs) -> i32 {
+    crate::syntax::enable_error_detail();
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Github => Format::Github,
+    };
+    let base_dir = match std::env::current_dir() {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprintln!("error: cannot read the current directory: {error}");
+            return exit::USAGE;
+        }
+    };
+    let checked = source::collect(&args.paths).and_then(|files| source::check_files(&files, &base_dir));
+    let files = match checked {
+        Ok(files) => files,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit::USAGE;
+        }
+    };
+
+    let errors = files.iter().flat_map(|f| &f.problems).filter(|p| !p.is_warning()).count();
+    let warnings = files.iter().flat_map(|f| &f.problems).filter(|p| p.is_warning()).count();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    // A closed pipe (`| head`) is not an error worth a panic; ignore write errors.
+    let _ = match format {
+        Format::Human => {
+            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal();
+            for file in &files {
+                for problem in &file.problems {
+                    let _ = writeln!(out, "{}", diagnostic::render_human(file, problem, color));
+                }
+            }
+            writeln!(out, "{}", summary(files.len(), errors, warnings))
+        }
+        Format::Json => {
+            let diagnostics: Vec<_> =
+                files.iter().flat_map(|f| f.problems.iter().map(move |p| diagnostic::json_diagnostic(f, p))).collect();
+            let report = serde_json::json!({ "files": files.len(), "diagnostics": diagnostics });
+            writeln!(out, "{report}")
+        }
+        Format::Github => {
+            for file in &files {
+                for problem in &file.problems {
+                    let _ = writeln!(out, "{}", diagnostic::render_github(file, problem));
+                }
+            }
+            Ok(())
+        }
+    };
+    let _ = out.flush();
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        exit::ERRORS
+    } else {
+        exit::OK
+    }
+}
+
+fn summary(files: usize, errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    format!("checked {}: {}, {}", plural(files, "file"), plural(errors, "error"), plural(warnings, "warning"))
+}

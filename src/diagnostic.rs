@@ -1,0 +1,185 @@
+//! The one place that knows how problems are shown: miette's graphical
+//! report for people, JSON for tools, workflow commands for GitHub Actions.
+
+use std::fmt::Write as _;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, Severity};
+use serde::Serialize;
+
+use crate::check::CheckError;
+use crate::source::CheckedFile;
+use crate::syntax::SyntaxError;
+
+#[derive(Debug, Clone)]
+pub enum Problem {
+    Syntax(SyntaxError),
+    Check(CheckError),
+}
+
+impl Problem {
+    pub fn diagnostic(&self) -> &(dyn Diagnostic + Send + Sync + 'static) {
+        match self {
+            Problem::Syntax(error) => error,
+            Problem::Check(error) => error,
+        }
+    }
+
+    pub fn is_warning(&self) -> bool {
+        matches!(self.diagnostic().severity(), Some(Severity::Warning))
+    }
+
+    /// `ecsflow::unknown-name`
+    pub fn code(&self) -> String {
+        self.diagnostic().code().map(|c| c.to_string()).unwrap_or_else(|| "ecsflow::error".into())
+    }
+
+    pub fn message(&self) -> String {
+        self.diagnostic().to_string()
+    }
+
+    pub fn help(&self) -> Option<String> {
+        self.diagnostic().help().map(|h| h.to_string())
+    }
+
+    /// The primary label's byte range.
+    pub fn primary(&self) -> (usize, usize) {
+        let labels: Vec<_> = self.diagnostic().labels().map(|l| l.collect()).unwrap_or_default();
+        let label = labels.iter().find(|l: &&miette::LabeledSpan| l.primary()).or(labels.first());
+        label.map(|l| (l.offset(), l.offset() + l.len())).unwrap_or((0, 0))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// miette's report of one problem, with the source snippet.
+pub fn render_human(file: &CheckedFile, problem: &Problem, color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let report = miette::Report::new(problem.clone())
+        .with_source_code(NamedSource::new(&file.path, file.text.clone()).with_language("ecsflow"));
+    let mut out = String::new();
+    if handler.render_report(&mut out, report.as_ref()).is_err() {
+        let _ = write!(out, "{}: {}", problem.code(), problem.message());
+    }
+    out
+}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic().code()
+    }
+    fn severity(&self) -> Option<Severity> {
+        self.diagnostic().severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic().help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.diagnostic().labels()
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.diagnostic(), f)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+#[derive(Serialize)]
+pub struct JsonDiagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub severity: &'static str,
+    pub code: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+pub fn json_diagnostic(file: &CheckedFile, problem: &Problem) -> JsonDiagnostic {
+    let (start, end) = problem.primary();
+    let (line, column) = line_column(&file.text, start);
+    let (end_line, end_column) = line_column(&file.text, end);
+    JsonDiagnostic {
+        file: file.path.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+        severity: if problem.is_warning() { "warning" } else { "error" },
+        code: problem.code(),
+        message: problem.message(),
+        help: problem.help(),
+    }
+}
+
+/// A GitHub Actions workflow command that annotates the line in a pull request.
+pub fn render_github(file: &CheckedFile, problem: &Problem) -> String {
+    let d = json_diagnostic(file, problem);
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    format!(
+        "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+        d.severity,
+        escape_property(&d.file),
+        d.line,
+        d.column,
+        d.end_line,
+        d.end_column,
+        escape_property(&d.code),
+        escape_data(&message)
+    )
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text = "ab\n«é» x";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 3), (2, 1));
+        // `x` is byte 10 (« and » and é take two bytes each) but column 5.
+        assert_eq!(line_column(text, text.find('x').unwrap()), (2, 5));
+    }
+
+    #[test]
+    fn github_properties_are_escaped() {
+        assert_eq!(escape_property("ecsflow::syntax"), "ecsflow%3A%3Asyntax");
+        assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
+    }
+}

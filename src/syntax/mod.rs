@@ -1,0 +1,8 @@
+//! Text to syntax tree. `parse.rs` is the only file that names pest types.
+
+pub mod ast;
+pub mod error;
+mod parse;
+
+pub use error::SyntaxError;
+pub use parse::{enable_error_detail, parse, KEYWORDS, MAX_NESTING};
