@@ -456,7 +456,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
 /// words of the language, and what was found instead.
 fn from_pest(source: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match error.location {
+    let mut pos = match error.location {
         InputLocation::Pos(pos) => pos,
         InputLocation::Span((start, _)) => start,
     };
@@ -465,39 +465,69 @@ fn from_pest(source: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
             return SyntaxError::ResourceLimit { span: Span::new(pos, pos) };
         }
     }
-    let mut expected: Vec<String> = Vec::new();
-    let mut add = |what: String| {
-        if !expected.contains(&what) {
-            expected.push(what);
-        }
-    };
+    let mut expected: Vec<&'static str> = Vec::new();
+    let attempts = error.parse_attempts();
+    // The furthest point the grammar reached is where the text went wrong.
+    let furthest = attempts.as_ref().map(|a| a.max_position).filter(|p| *p > pos);
     if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
-            if let Some(what) = describe_rule(*rule) {
-                add(what.to_string());
-            }
+        if furthest.is_none() {
+            expected.extend(positives.iter().filter_map(|rule| describe_rule(*rule)));
         }
     }
-    if let Some(attempts) = error.parse_attempts() {
-        // Ranges (`'0'..'9'`) and built-ins say nothing a user could act on.
+    if let Some(attempts) = &attempts {
+        if let Some(furthest) = furthest {
+            pos = furthest;
+        }
+        let rules = attempts.call_stacks().into_iter().filter_map(|stack| describe_rule(*stack.deepest.get_rule()?));
+        if furthest.is_some() {
+            expected.extend(rules);
+        }
         for token in attempts.expected_tokens().iter().map(ToString::to_string) {
-            if token != "BUILTIN_RULE" && !token.contains("..") {
-                add(describe_token(&token));
-            }
+            expected.extend(describe_token(&token));
         }
     }
-    // A string that was never closed fails at its opening quote's line end.
-    let expected = if expected.is_empty() { "a statement".to_string() } else { join_or(&expected) };
+    let mut unique: Vec<&str> = Vec::new();
+    for what in expected {
+        if !unique.contains(&what) {
+            unique.push(what);
+        }
+    }
+    // Inside a string only the string's own end matters.
+    if unique.contains(&CLOSING_QUOTE) {
+        unique.retain(|w| *w == CLOSING_QUOTE);
+    }
+    if unique.contains(&"a new line") && unique.contains(&"end of file") {
+        unique.retain(|w| *w != "end of file");
+    }
+    // `{` opens a map, which "a value" already says; `=` is what an attribute lacks.
+    if unique.contains(&"a value") {
+        unique.retain(|w| *w != "`{`");
+    }
+    if unique.contains(&"`=`") {
+        unique.retain(|w| *w != "an attribute" && *w != "a name");
+    }
+    if unique.contains(&"`from`") {
+        unique.retain(|w| matches!(*w, "`from`" | "`file`" | "`family`"));
+    }
+    let line_start = source[..pos.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
+    if unique == ["a new line"] && source[line_start..pos.min(source.len())].trim().is_empty() {
+        unique = vec!["a statement"];
+    }
+    let expected = if unique.is_empty() { "a statement".to_string() } else { join_or(&unique) };
     let (found, end) = found_at(source, pos);
-    let help = if found == "end of line" && expected.contains("closing `\"`") {
+    let help = if found == "end of line" && expected == CLOSING_QUOTE {
         Some("strings end on the line they start; close it with `\"`".to_string())
-    } else if expected.contains("a statement") && found.starts_with('`') {
-        Some("each statement starts on its own line".to_string())
+    } else if found == "end of file" && expected.contains('}') {
+        Some("a block opened above is not closed; add the missing `}`".to_string())
+    } else if expected.contains("a new line") && found.starts_with('`') {
+        Some("each statement stands on its own line".to_string())
     } else {
         None
     };
     SyntaxError::Unexpected { expected, found, span: Span::new(pos, end), help }
 }
+
+const CLOSING_QUOTE: &str = "closing `\"`";
 
 fn describe_rule(rule: Rule) -> Option<&'static str> {
     Some(match rule {
@@ -531,7 +561,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::int
         | Rule::bool
         | Rule::name_ref => "a value",
-        Rule::text | Rule::escape | Rule::interpolation => "closing `\"`",
+        Rule::text | Rule::escape | Rule::interpolation => CLOSING_QUOTE,
         Rule::block | Rule::step_block => "`{`",
         Rule::attribute | Rule::container_block => "an attribute",
         Rule::map_entry => "a map entry (`KEY = value`)",
@@ -539,24 +569,34 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::word => "a name",
         Rule::kw_to => "`to`",
         Rule::kw_keep => "`keep`",
-        Rule::kw_from | Rule::kw_file | Rule::kw_family => "`from`, `file` or `family`",
+        Rule::kw_from => "`from`",
+        Rule::kw_file => "`file`",
+        Rule::kw_family => "`family`",
         _ => return None,
     })
 }
 
-fn describe_token(token: &str) -> String {
-    match token {
-        "\"" => "closing `\"`".to_string(),
-        "\n" | "\r\n" | "\r" => "a new line".to_string(),
-        "ms" | "h" | "m" | "s" => "a duration unit (`ms`, `s`, `m`, `h`)".to_string(),
-        other => format!("`{other}`"),
-    }
+/// Only the literal tokens a user acts on; letters and the insides of values
+/// are described by their rule instead.
+fn describe_token(token: &str) -> Option<&'static str> {
+    Some(match token {
+        "=" => "`=`",
+        "," => "`,`",
+        ":" => "`:`",
+        "{" => "`{`",
+        "}" => "`}`",
+        "]" => "`]`",
+        ")" => "`)`",
+        "\n" | "\r\n" | "\r" => "a new line",
+        "ms" | "h" | "m" | "s" => "a duration unit (`ms`, `s`, `m`, `h`)",
+        _ => return None,
+    })
 }
 
-fn join_or(items: &[String]) -> String {
+fn join_or(items: &[&str]) -> String {
     match items {
         [] => String::new(),
-        [one] => one.clone(),
+        [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
