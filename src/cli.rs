@@ -108,8 +108,11 @@ fn check(args: CheckArgs) -> i32 {
         Format::Json => {
             let diagnostics: Vec<_> =
                 files.iter().flat_map(|f| f.problems.iter().map(move |p| diagnostic::json_diagnostic(f, p))).collect();
-            let report = serde_json::json!({ "files": files.len(), "diagnostics": diagnostics });
-            writeln!(out, "{report}")
+            let report = diagnostic::JsonReport { files: files.len(), diagnostics };
+            match serde_json::to_string(&report) {
+                Ok(json) => writeln!(out, "{json}"),
+                Err(error) => writeln!(out, "{{\"error\": \"{error}\"}}"),
+            }
         }
         Format::Github => {
             for file in &files {

@@ -41,11 +41,12 @@ impl Problem {
         self.diagnostic().help().map(|h| h.to_string())
     }
 
-    /// The primary label's byte range.
-    pub fn primary(&self) -> (usize, usize) {
+    /// The primary label: its byte range and text. Each diagnostic's first
+    /// label is the offending span; later ones point at the other half.
+    pub fn primary(&self) -> (usize, usize, Option<String>) {
         let labels: Vec<_> = self.diagnostic().labels().map(|l| l.collect()).unwrap_or_default();
         let label = labels.iter().find(|l: &&miette::LabeledSpan| l.primary()).or(labels.first());
-        label.map(|l| (l.offset(), l.offset() + l.len())).unwrap_or((0, 0))
+        label.map(|l| (l.offset(), l.offset() + l.len(), l.label().map(str::to_string))).unwrap_or((0, 0, None))
     }
 }
 
@@ -105,6 +106,13 @@ impl std::fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// `ecsflow check --format json`: one object for the whole run.
+#[derive(Serialize)]
+pub struct JsonReport {
+    pub files: usize,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
 #[derive(Serialize)]
 pub struct JsonDiagnostic {
     pub file: String,
@@ -115,11 +123,13 @@ pub struct JsonDiagnostic {
     pub severity: &'static str,
     pub code: String,
     pub message: String,
+    /// The text under the offending span.
+    pub label: Option<String>,
     pub help: Option<String>,
 }
 
 pub fn json_diagnostic(file: &CheckedFile, problem: &Problem) -> JsonDiagnostic {
-    let (start, end) = problem.primary();
+    let (start, end, label) = problem.primary();
     let (line, column) = line_column(&file.text, start);
     let (end_line, end_column) = line_column(&file.text, end);
     JsonDiagnostic {
@@ -131,6 +141,7 @@ pub fn json_diagnostic(file: &CheckedFile, problem: &Problem) -> JsonDiagnostic 
         severity: if problem.is_warning() { "warning" } else { "error" },
         code: problem.code(),
         message: problem.message(),
+        label,
         help: problem.help(),
     }
 }

@@ -427,6 +427,12 @@ impl<'c> Checker<'c> {
         }
         let candidates: Vec<&str> = self.everywhere.keys().map(String::as_str).collect();
         let help = if let Some(near) = suggest::nearest(name, candidates) {
+            // The user meant `near`: don't also report it unused.
+            if let Some(id) = self.scope.get(near).copied() {
+                self.defs[id.0].used = true;
+            } else {
+                self.used_early.insert(near.to_string());
+            }
             Some(format!("did you mean `{near}`?"))
         } else if crate::syntax::KEYWORDS.contains(&name) {
             Some(format!("`{name}` is a keyword, not a value"))

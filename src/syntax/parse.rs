@@ -465,23 +465,25 @@ fn from_pest(source: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
             return SyntaxError::ResourceLimit { span: Span::new(pos, pos) };
         }
     }
-    let mut expected: Vec<&'static str> = Vec::new();
     let attempts = error.parse_attempts();
     // The furthest point the grammar reached is where the text went wrong.
     let furthest = attempts.as_ref().map(|a| a.max_position).filter(|p| *p > pos);
-    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        if furthest.is_none() {
-            expected.extend(positives.iter().filter_map(|rule| describe_rule(*rule)));
+    let mut rules: Vec<Rule> = match (&error.variant, &attempts, furthest) {
+        (_, Some(attempts), Some(furthest)) => {
+            pos = furthest;
+            attempts.call_stacks().iter().filter_map(|stack| stack.deepest.get_rule().copied()).collect()
+        }
+        (ErrorVariant::ParsingError { positives, .. }, ..) => positives.clone(),
+        _ => Vec::new(),
+    };
+    // Where a `container` block could start, a name starts an attribute.
+    if rules.contains(&Rule::kw_container) {
+        for rule in rules.iter_mut().filter(|rule| **rule == Rule::word) {
+            *rule = Rule::attribute;
         }
     }
+    let mut expected: Vec<&'static str> = rules.into_iter().filter_map(describe_rule).collect();
     if let Some(attempts) = &attempts {
-        if let Some(furthest) = furthest {
-            pos = furthest;
-        }
-        let rules = attempts.call_stacks().into_iter().filter_map(|stack| describe_rule(*stack.deepest.get_rule()?));
-        if furthest.is_some() {
-            expected.extend(rules);
-        }
         for token in attempts.expected_tokens().iter().map(ToString::to_string) {
             expected.extend(describe_token(&token));
         }
@@ -674,7 +676,7 @@ on-failure {
             expr.kind,
             ExprKind::Str(vec![
                 StrPart::Text("a\"b${c}".into()),
-                StrPart::Interpolation(Ident { name: "tag".into(), span: Span::new(16, 19) }),
+                StrPart::Interpolation(Ident { name: "tag".into(), span: Span::new(23, 26) }),
                 StrPart::Text("\t".into()),
             ])
         );
