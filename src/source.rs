@@ -52,8 +52,10 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let unreadable = |e: std::io::Error| InputError::Unreadable { path: dir.display().to_string(), reason: e.to_string() };
-    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(unreadable)?.collect::<Result<_, _>>().map_err(unreadable)?;
+    let unreadable =
+        |e: std::io::Error| InputError::Unreadable { path: dir.display().to_string(), reason: e.to_string() };
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).map_err(unreadable)?.collect::<Result<_, _>>().map_err(unreadable)?;
     entries.sort_by_key(|e| e.path());
     for entry in entries {
         let path = entry.path();

@@ -11,7 +11,8 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             (score, candidate)
         })
         .filter(|(score, candidate)| {
-            *score >= 0.8 || strsim::damerau_levenshtein(&word_lower, &candidate.to_ascii_lowercase()) <= 1.max(word.len() / 4)
+            *score >= 0.8
+                || strsim::damerau_levenshtein(&word_lower, &candidate.to_ascii_lowercase()) <= 1.max(word.len() / 4)
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)

@@ -115,7 +115,10 @@ fn the_example_pipelines_pass_check_from_the_repository_root() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let run = ecsflow(root, &["check", "--deny-warnings", "pipelines"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    let files = std::fs::read_dir(root.join("pipelines")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "ecsflow")).count();
+    let files = std::fs::read_dir(root.join("pipelines"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "ecsflow"))
+        .count();
     assert!(files >= 5, "at least five example pipelines, found {files}");
     assert_eq!(run.stdout.trim(), format!("checked {files} files: 0 errors, 0 warnings"));
 }
@@ -130,7 +133,22 @@ fn the_examples_cover_every_step() {
             all.push_str(&std::fs::read_to_string(path).unwrap());
         }
     }
-    for step in ["build ", "push ", "register from", "register file", "register family", "suspend-scaling", "resume-scaling", "update ", "await-stable", "run-task", "rollback", "prune", "parallel", "on-failure"] {
+    for step in [
+        "build ",
+        "push ",
+        "register from",
+        "register file",
+        "register family",
+        "suspend-scaling",
+        "resume-scaling",
+        "update ",
+        "await-stable",
+        "run-task",
+        "rollback",
+        "prune",
+        "parallel",
+        "on-failure",
+    ] {
         assert!(all.contains(step), "no example uses `{step}`");
     }
 }

@@ -27,7 +27,10 @@ fn invalid_utf8_is_a_diagnostic_at_the_first_bad_byte() {
     assert_eq!(run.code, 1);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let d = &json["diagnostics"][0];
-    assert_eq!((d["code"].as_str(), d["message"].as_str()), (Some("ecsflow::syntax"), Some("this file is not valid UTF-8")));
+    assert_eq!(
+        (d["code"].as_str(), d["message"].as_str()),
+        (Some("ecsflow::syntax"), Some("this file is not valid UTF-8"))
+    );
     assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(1), Some(17)));
 }
 

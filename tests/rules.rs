@@ -23,10 +23,7 @@ await-stable web
 #[test]
 fn syntax_error_says_what_was_expected_where() {
     let source = "service web = \"web\"\nupdate web {\n  desired-count 2\n}\n";
-    assert_eq!(
-        check(source),
-        (1, vec![d("syntax", 3, 17, "expected `=`, found `2`", "expected `=` here", None)])
-    );
+    assert_eq!(check(source), (1, vec![d("syntax", 3, 17, "expected `=`, found `2`", "expected `=` here", None)]));
 }
 
 #[test]
@@ -37,8 +34,22 @@ fn unknown_statement_suggests_the_keyword_and_parsing_goes_on() {
         (
             1,
             vec![
-                d("syntax", 2, 1, "unknown statement `updat`", "not a declaration or a step", Some("did you mean `update`?")),
-                d("syntax", 5, 1, "unknown statement `await-stabel`", "not a declaration or a step", Some("did you mean `await-stable`?")),
+                d(
+                    "syntax",
+                    2,
+                    1,
+                    "unknown statement `updat`",
+                    "not a declaration or a step",
+                    Some("did you mean `update`?")
+                ),
+                d(
+                    "syntax",
+                    5,
+                    1,
+                    "unknown statement `await-stabel`",
+                    "not a declaration or a step",
+                    Some("did you mean `await-stable`?")
+                ),
             ]
         )
     );
@@ -68,8 +79,22 @@ fn unknown_escape_and_reserved_name() {
         (
             1,
             vec![
-                d("syntax", 1, 13, "unknown escape `\\q` in a string", "unknown escape", Some(r#"the escapes are \" \\ \n \t and \$; write \\ for a backslash"#)),
-                d("syntax", 2, 5, "`build` is a reserved word and cannot be a name", "reserved word", Some("choose another name, such as `build_`")),
+                d(
+                    "syntax",
+                    1,
+                    13,
+                    "unknown escape `\\q` in a string",
+                    "unknown escape",
+                    Some(r#"the escapes are \" \\ \n \t and \$; write \\ for a backslash"#)
+                ),
+                d(
+                    "syntax",
+                    2,
+                    5,
+                    "`build` is a reserved word and cannot be a name",
+                    "reserved word",
+                    Some("choose another name, such as `build_`")
+                ),
             ]
         )
     );
@@ -81,8 +106,14 @@ fn declarations_and_on_failure_belong_at_the_top_level() {
     let (code, diags) = check(source);
     assert_eq!(code, 1);
     assert_eq!(diags.len(), 2, "{diags:#?}");
-    assert_eq!((diags[0].line, diags[0].column, diags[0].message.as_str()), (3, 3, "`service` can only stand at the top level of a file"));
-    assert_eq!((diags[1].line, diags[1].column, diags[1].message.as_str()), (6, 3, "`on-failure` can only stand at the top level of a file"));
+    assert_eq!(
+        (diags[0].line, diags[0].column, diags[0].message.as_str()),
+        (3, 3, "`service` can only stand at the top level of a file")
+    );
+    assert_eq!(
+        (diags[1].line, diags[1].column, diags[1].message.as_str()),
+        (6, 3, "`on-failure` can only stand at the top level of a file")
+    );
 }
 
 #[test]
@@ -98,7 +129,17 @@ fn unknown_name_suggests_the_nearest_defined_name() {
     let source = "service web = \"web\"\nupdate wbe { force-new-deployment = true }\n";
     assert_eq!(
         check(source),
-        (1, vec![d("unknown-name", 2, 8, "unknown name `wbe`", "not defined in this pipeline", Some("did you mean `web`?"))])
+        (
+            1,
+            vec![d(
+                "unknown-name",
+                2,
+                8,
+                "unknown name `wbe`",
+                "not defined in this pipeline",
+                Some("did you mean `web`?")
+            )]
+        )
     );
 }
 
@@ -163,7 +204,17 @@ fn a_second_on_failure_block_is_a_duplicate() {
     let source = "service web = \"web\"\nupdate web { force-new-deployment = true }\non-failure { rollback web }\non-failure { rollback web }\n";
     let (code, diags) = check(source);
     assert_eq!(code, 1);
-    assert_eq!(diags, vec![d("duplicate-name", 4, 1, "`on-failure` is defined twice", "defined again here", Some("a file has one `on-failure`; remove one of them"))]);
+    assert_eq!(
+        diags,
+        vec![d(
+            "duplicate-name",
+            4,
+            1,
+            "`on-failure` is defined twice",
+            "defined again here",
+            Some("a file has one `on-failure`; remove one of them")
+        )]
+    );
 }
 
 // ------------------------------------------------------------------- types
@@ -196,7 +247,14 @@ fn a_param_is_a_string_unless_annotated() {
     assert_eq!(
         diags,
         vec![
-            d("type-mismatch", 1, 18, "expected `string`, found `int`", "this is `int`", Some("a param is a `string` unless annotated: `param replicas: int = …`")),
+            d(
+                "type-mismatch",
+                1,
+                18,
+                "expected `string`, found `int`",
+                "this is `int`",
+                Some("a param is a `string` unless annotated: `param replicas: int = …`")
+            ),
             d("type-mismatch", 3, 30, "expected `int`, found `string`", "this is `string`", None),
         ]
     );
@@ -206,7 +264,10 @@ fn a_param_is_a_string_unless_annotated() {
 fn map_values_are_strings() {
     let source = "service web = \"web\"\nlet td = register from web { container \"web\" { env = { PORT = 8080 } } }\nupdate web { task-definition = td }\n";
     let (_, diags) = check(source);
-    assert_eq!(diags, vec![d("type-mismatch", 2, 63, "expected `string`, found `int`", "this is `int`", Some("quote it: \"8080\""))]);
+    assert_eq!(
+        diags,
+        vec![d("type-mismatch", 2, 63, "expected `string`, found `int`", "this is `int`", Some("quote it: \"8080\""))]
+    );
 }
 
 #[test]
@@ -214,7 +275,14 @@ fn services_must_be_declared_not_written_as_strings() {
     let (_, diags) = check("suspend-scaling \"web\"\n");
     assert_eq!(
         diags,
-        vec![d("type-mismatch", 1, 17, "expected `service`, found `string`", "this is `string`", Some(r#"declare the service with `service NAME = "…"` and use NAME here"#))]
+        vec![d(
+            "type-mismatch",
+            1,
+            17,
+            "expected `service`, found `string`",
+            "this is `string`",
+            Some(r#"declare the service with `service NAME = "…"` and use NAME here"#)
+        )]
     );
 }
 
@@ -235,7 +303,17 @@ fn unknown_attribute_suggests_the_nearest() {
     let source = "service web = \"web\"\nupdate web { desired-cont = 2 }\n";
     assert_eq!(
         check(source),
-        (1, vec![d("unknown-attribute", 2, 14, "`update` has no attribute `desired-cont`", "unknown attribute", Some("did you mean `desired-count`?"))])
+        (
+            1,
+            vec![d(
+                "unknown-attribute",
+                2,
+                14,
+                "`update` has no attribute `desired-cont`",
+                "unknown attribute",
+                Some("did you mean `desired-count`?")
+            )]
+        )
     );
 }
 
@@ -255,7 +333,17 @@ fn missing_attribute_points_at_the_step() {
     let source = "repository app = \"app\"\nlet image = build \".\"\nlet _pushed = push image to app\n";
     assert_eq!(
         check_with(source, &[("Dockerfile", DOCKERFILE)]),
-        (1, vec![d("missing-attribute", 3, 15, "`push` needs `tags`", "`tags` is missing", Some("add a block: `push … { tags = [tag] }`"))])
+        (
+            1,
+            vec![d(
+                "missing-attribute",
+                3,
+                15,
+                "`push` needs `tags`",
+                "`tags` is missing",
+                Some("add a block: `push … { tags = [tag] }`")
+            )]
+        )
     );
 }
 
@@ -264,7 +352,17 @@ fn duplicate_attribute_labels_the_repeat() {
     let source = "service web = \"web\"\nupdate web {\n  desired-count = 2\n  desired-count = 3\n}\n";
     assert_eq!(
         check(source),
-        (1, vec![d("duplicate-attribute", 4, 3, "attribute `desired-count` is given twice", "given again here", Some("remove one of them"))])
+        (
+            1,
+            vec![d(
+                "duplicate-attribute",
+                4,
+                3,
+                "attribute `desired-count` is given twice",
+                "given again here",
+                Some("remove one of them")
+            )]
+        )
     );
 }
 
@@ -299,7 +397,14 @@ fn enumerated_attributes_take_bare_words() {
                 "expected one of `off`, `on`, `rollback`",
                 Some("did you mean `rollback`? `circuit-breaker` takes one of `off`, `on`, `rollback`")
             ),
-            d("invalid-value", 3, 32, "`circuit-breaker` takes a bare word", "expected one of `off`, `on`, `rollback`", Some("remove the quotes: `rollback`")),
+            d(
+                "invalid-value",
+                3,
+                32,
+                "`circuit-breaker` takes a bare word",
+                "expected one of `off`, `on`, `rollback`",
+                Some("remove the quotes: `rollback`")
+            ),
         ]
     );
 }
@@ -316,7 +421,17 @@ fn aws_values_are_checked_when_written_out() {
 #[test]
 fn an_env_default_must_fit_the_params_type() {
     let (_, diags) = check("param replicas: int = env(\"REPLICAS\", \"two\")\nservice web = \"web\"\nupdate web { desired-count = replicas }\n");
-    assert_eq!(diags, vec![d("invalid-value", 1, 39, "`two` is not a valid `int`", "the param is `int`", Some("write a whole number, such as \"2\""))]);
+    assert_eq!(
+        diags,
+        vec![d(
+            "invalid-value",
+            1,
+            39,
+            "`two` is not a valid `int`",
+            "the param is `int`",
+            Some("write a whole number, such as \"2\"")
+        )]
+    );
 }
 
 #[test]
@@ -326,7 +441,12 @@ fn push_tags_are_checked() {
     let codes: Vec<(&str, u64)> = diags.iter().map(|d| (d.code.as_str(), d.line)).collect();
     assert_eq!(
         codes,
-        [("ecsflow::unused-binding", 3), ("ecsflow::invalid-value", 3), ("ecsflow::unused-binding", 4), ("ecsflow::invalid-value", 4)]
+        [
+            ("ecsflow::unused-binding", 3),
+            ("ecsflow::invalid-value", 3),
+            ("ecsflow::unused-binding", 4),
+            ("ecsflow::invalid-value", 4)
+        ]
     );
     assert_eq!(diags[1].message, "`tags` is empty");
     assert_eq!(diags[3].message, "`-bad` is not a valid image tag");
@@ -383,7 +503,8 @@ fn taskdef_file_missing_not_json_and_not_a_task_definition() {
     let source = "let a = register file \"missing.json\"\nlet b = register file \"broken.json\"\nlet c = register file \"other.json\"\nlet _all = [a, b, c]\n";
     let (code, diags) = check_with(source, &[("broken.json", b"{ nope"), ("other.json", b"{\"family\": \"x\"}")]);
     assert_eq!(code, 1);
-    let found: Vec<(&str, u64, u64, &str)> = diags.iter().map(|d| (d.code.as_str(), d.line, d.column, d.label.as_str())).collect();
+    let found: Vec<(&str, u64, u64, &str)> =
+        diags.iter().map(|d| (d.code.as_str(), d.line, d.column, d.label.as_str())).collect();
     assert_eq!(
         found,
         [
@@ -399,28 +520,53 @@ fn taskdef_file_missing_not_json_and_not_a_task_definition() {
 
 #[test]
 fn unknown_container_lists_the_task_definitions_containers() {
-    let taskdef = br#"{"taskDefinition": {"family": "api", "containerDefinitions": [{"name": "api"}, {"name": "sidecar"}]}}"#;
+    let taskdef =
+        br#"{"taskDefinition": {"family": "api", "containerDefinitions": [{"name": "api"}, {"name": "sidecar"}]}}"#;
     let source = "let td = register file \"td.json\" {\n  container \"apj\" { image = \"nginx\" }\n}\nlet _m = run-task td {\n  container \"worker\" { command = [\"x\"] }\n}\n";
     let (code, diags) = check_with(source, &[("td.json", taskdef)]);
     assert_eq!(code, 1);
     assert_eq!(
         diags,
         vec![
-            d("unknown-container", 2, 13, "the task definition has no container `apj`", "no such container", Some("did you mean `api`? the containers are `api`, `sidecar`")),
-            d("unknown-container", 5, 13, "the task definition has no container `worker`", "no such container", Some("the containers are `api`, `sidecar`")),
+            d(
+                "unknown-container",
+                2,
+                13,
+                "the task definition has no container `apj`",
+                "no such container",
+                Some("did you mean `api`? the containers are `api`, `sidecar`")
+            ),
+            d(
+                "unknown-container",
+                5,
+                13,
+                "the task definition has no container `worker`",
+                "no such container",
+                Some("the containers are `api`, `sidecar`")
+            ),
         ]
     );
 }
 
 #[test]
 fn missing_build_context_and_dockerfile() {
-    let source = "let a = build \"nowhere\"\nlet b = build \"app\" { dockerfile = \"Dockerfile.prod\" }\nlet _all = [a, b]\n";
+    let source =
+        "let a = build \"nowhere\"\nlet b = build \"app\" { dockerfile = \"Dockerfile.prod\" }\nlet _all = [a, b]\n";
     let (code, diags) = check_with(source, &[("app/Dockerfile", DOCKERFILE)]);
     assert_eq!(code, 1);
     assert_eq!(
         diags,
         vec![
-            d("missing-path", 1, 15, "build context `nowhere` does not exist", "not found", Some("paths are relative to the directory ecsflow runs in: the repository root in CI and in pre-commit")),
+            d(
+                "missing-path",
+                1,
+                15,
+                "build context `nowhere` does not exist",
+                "not found",
+                Some(
+                    "paths are relative to the directory ecsflow runs in: the repository root in CI and in pre-commit"
+                )
+            ),
             d(
                 "missing-path",
                 2,
@@ -435,7 +581,8 @@ fn missing_build_context_and_dockerfile() {
 
 #[test]
 fn parallel_steps_on_one_service_conflict() {
-    let source = "service web = \"web\"\nparallel {\n  update web { force-new-deployment = true }\n  await-stable web\n}\n";
+    let source =
+        "service web = \"web\"\nparallel {\n  update web { force-new-deployment = true }\n  await-stable web\n}\n";
     assert_eq!(
         check(source),
         (
@@ -454,7 +601,8 @@ fn parallel_steps_on_one_service_conflict() {
 
 #[test]
 fn parallel_step_using_a_value_bound_in_the_same_block_conflicts() {
-    let source = "service web = \"web\"\nparallel {\n  let td = register from web\n  update web { task-definition = td }\n}\n";
+    let source =
+        "service web = \"web\"\nparallel {\n  let td = register from web\n  update web { task-definition = td }\n}\n";
     assert_eq!(
         check(source),
         (
@@ -475,10 +623,21 @@ fn parallel_step_using_a_value_bound_in_the_same_block_conflicts() {
 
 #[test]
 fn unused_bindings_warn_unless_named_with_an_underscore() {
-    let source = "param tag = \"v1\"\nparam _spare = \"x\"\nservice web = \"web\"\nupdate web { force-new-deployment = true }\n";
+    let source =
+        "param tag = \"v1\"\nparam _spare = \"x\"\nservice web = \"web\"\nupdate web { force-new-deployment = true }\n";
     assert_eq!(
         check(source),
-        (0, vec![d("unused-binding", 1, 7, "`tag` is never used", "bound here", Some("remove it, or name it `_tag` to keep it unused"))])
+        (
+            0,
+            vec![d(
+                "unused-binding",
+                1,
+                7,
+                "`tag` is never used",
+                "bound here",
+                Some("remove it, or name it `_tag` to keep it unused")
+            )]
+        )
     );
 }
 
@@ -503,7 +662,8 @@ fn await_without_update_warns() {
 
 #[test]
 fn latest_tag_only_warns() {
-    let source = "repository app = \"app\"\nlet image = build \".\"\nlet _p = push image to app { tags = [\"latest\"] }\n";
+    let source =
+        "repository app = \"app\"\nlet image = build \".\"\nlet _p = push image to app { tags = [\"latest\"] }\n";
     let (code, diags) = check_with(source, &[("Dockerfile", DOCKERFILE)]);
     assert_eq!(code, 0);
     assert_eq!(
@@ -514,7 +674,9 @@ fn latest_tag_only_warns() {
             37,
             "the only tag pushed is `latest`",
             "only `latest`",
-            Some(r#"add an immutable tag, such as the commit: `tags = [tag, "latest"]`; `latest` alone hides which build is live"#)
+            Some(
+                r#"add an immutable tag, such as the commit: `tags = [tag, "latest"]`; `latest` alone hides which build is live"#
+            )
         )]
     );
 }

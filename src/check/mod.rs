@@ -231,7 +231,12 @@ impl<'c> Checker<'c> {
                     self.expect(name, Want::String);
                     match name.kind.as_literal_str() {
                         Some(text) if !text.trim().is_empty() => self.pipeline_name = Some(text),
-                        _ => self.invalid(name.span, "the pipeline's name must be written out", "not a plain string", Some(r#"write it as `pipeline "web"`"#.into())),
+                        _ => self.invalid(
+                            name.span,
+                            "the pipeline's name must be written out",
+                            "not a plain string",
+                            Some(r#"write it as `pipeline "web"`"#.into()),
+                        ),
                     }
                 }
                 None
@@ -313,7 +318,9 @@ impl<'c> Checker<'c> {
             // `env()` gives text; it is converted to the param's type at run time.
             ExprKind::Call { args, .. } => {
                 let (_, value) = self.expr(expr);
-                if let Some(fallback) = args.get(1).and_then(|arg| arg.kind.as_literal_str().map(|text| (arg.span, text))) {
+                if let Some(fallback) =
+                    args.get(1).and_then(|arg| arg.kind.as_literal_str().map(|text| (arg.span, text)))
+                {
                     self.check_param_text(param_type, &fallback.1, fallback.0);
                     if param_type == ParamType::Int {
                         int_default = fallback.1.trim().parse().ok();
@@ -331,7 +338,10 @@ impl<'c> Checker<'c> {
                             span: expr.span,
                             bound: None,
                             binding: String::new(),
-                            help: Some(format!("a param is a `string` unless annotated: `param {}: {found} = …`", name.name)),
+                            help: Some(format!(
+                                "a param is a `string` unless annotated: `param {}: {found} = …`",
+                                name.name
+                            )),
                         });
                         return self.expr(expr).1;
                     }
@@ -378,7 +388,15 @@ impl<'c> Checker<'c> {
             .or_else(|| self.scope.get(&name.name))
             .copied();
         let used = self.used_early.contains(&name.name);
-        self.defs.push(Def { name: name.name.clone(), span: name.span, ty, kind, used, containers: None, int_default: None });
+        self.defs.push(Def {
+            name: name.name.clone(),
+            span: name.span,
+            ty,
+            kind,
+            used,
+            containers: None,
+            int_default: None,
+        });
         self.bindings.push(Binding { name: name.name.clone(), span: name.span, kind: binding });
         if let Some(earlier) = earlier {
             let first = self.defs[earlier.0].span;
@@ -407,7 +425,9 @@ impl<'c> Checker<'c> {
                 label: "used here".into(),
                 other: self.defs[id.0].span,
                 other_label: "bound here, at the same time".into(),
-                help: format!("the steps of `parallel` run at the same time; move the step that uses `{name}` after the block"),
+                help: format!(
+                    "the steps of `parallel` run at the same time; move the step that uses `{name}` after the block"
+                ),
             });
             return Some(id);
         }
@@ -487,7 +507,10 @@ impl<'c> Checker<'c> {
                     if element == Type::Invalid {
                         element = ty;
                         first_span = item.span;
-                    } else if ty != Type::Invalid && ty != element && !(element == Type::String && ty.converts_to_string()) {
+                    } else if ty != Type::Invalid
+                        && ty != element
+                        && !(element == Type::String && ty.converts_to_string())
+                    {
                         self.errors.push(CheckError::TypeMismatch {
                             expected: format!("`{element}` like the list's first element"),
                             found: ty.to_string(),
@@ -605,7 +628,12 @@ impl<'c> Checker<'c> {
                     Some(near) => format!("did you mean `{near}`? `{attribute}` takes {listed}"),
                     None => format!("`{attribute}` takes {listed}"),
                 };
-                self.invalid(expr.span, format!("`{word}` is not a value of `{attribute}`"), format!("expected {listed}"), Some(help));
+                self.invalid(
+                    expr.span,
+                    format!("`{word}` is not a value of `{attribute}`"),
+                    format!("expected {listed}"),
+                    Some(help),
+                );
             }
             kind => {
                 let help = match kind.as_literal_str() {
@@ -613,7 +641,12 @@ impl<'c> Checker<'c> {
                     _ => format!("`{attribute}` takes {listed}, written without quotes"),
                 };
                 self.expr(expr);
-                self.invalid(expr.span, format!("`{attribute}` takes a bare word"), format!("expected {listed}"), Some(help));
+                self.invalid(
+                    expr.span,
+                    format!("`{attribute}` takes a bare word"),
+                    format!("expected {listed}"),
+                    Some(help),
+                );
             }
         }
         None
@@ -675,7 +708,12 @@ impl<'c> Checker<'c> {
                         continue;
                     };
                     if let Some(first) = seen.insert(spec.name, name.span) {
-                        self.errors.push(CheckError::DuplicateAttribute { what: "attribute", name: name.name.clone(), span: name.span, first });
+                        self.errors.push(CheckError::DuplicateAttribute {
+                            what: "attribute",
+                            name: name.name.clone(),
+                            span: name.span,
+                            first,
+                        });
                         continue;
                     }
                     match spec.want {
@@ -692,21 +730,39 @@ impl<'c> Checker<'c> {
                 }
                 BlockItem::Container(container) => {
                     let Some(inner_attrs) = container_attrs else {
-                        let help = format!("container blocks belong to `register` and `run-task`; `{step}` takes {}", list_attrs(attrs));
-                        self.errors.push(CheckError::UnknownAttribute { step: step.into(), name: "container".into(), span: container.keyword, help });
+                        let help = format!(
+                            "container blocks belong to `register` and `run-task`; `{step}` takes {}",
+                            list_attrs(attrs)
+                        );
+                        self.errors.push(CheckError::UnknownAttribute {
+                            step: step.into(),
+                            name: "container".into(),
+                            span: container.keyword,
+                            help,
+                        });
                         continue;
                     };
                     let name = match container.name.kind.as_literal_str() {
                         Some(name) if !name.is_empty() => name,
                         _ => {
                             self.expr(&container.name);
-                            self.invalid(container.name.span, "a container's name must be written out", "not a plain string", Some(r#"write `container "web" { … }`"#.into()));
+                            self.invalid(
+                                container.name.span,
+                                "a container's name must be written out",
+                                "not a plain string",
+                                Some(r#"write `container "web" { … }`"#.into()),
+                            );
                             String::new()
                         }
                     };
                     if !name.is_empty() {
                         if let Some(first) = seen_containers.insert(name.clone(), container.name.span) {
-                            self.errors.push(CheckError::DuplicateAttribute { what: "container", name: name.clone(), span: container.name.span, first });
+                            self.errors.push(CheckError::DuplicateAttribute {
+                                what: "container",
+                                name: name.clone(),
+                                span: container.name.span,
+                                first,
+                            });
                         }
                     }
                     let label = format!("container \"{name}\"");
@@ -731,7 +787,12 @@ impl<'c> Checker<'c> {
                 Some(_) => format!("add `{example}` to the block"),
                 None => format!("add a block: `{step} … {{ {example} }}`"),
             };
-            self.errors.push(CheckError::MissingAttribute { step: step.into(), name: spec.name.into(), span: keyword, help });
+            self.errors.push(CheckError::MissingAttribute {
+                step: step.into(),
+                name: spec.name.into(),
+                span: keyword,
+                help,
+            });
         }
         out
     }
@@ -750,7 +811,12 @@ impl<'c> Checker<'c> {
         } else {
             format!("`{step}` takes {}", list_attrs(attrs))
         };
-        self.errors.push(CheckError::UnknownAttribute { step: step.into(), name: name.name.clone(), span: name.span, help });
+        self.errors.push(CheckError::UnknownAttribute {
+            step: step.into(),
+            name: name.name.clone(),
+            span: name.span,
+            help,
+        });
     }
 
     // ------------------------------------------------------------------ steps
@@ -816,7 +882,12 @@ impl<'c> Checker<'c> {
                     }
                     if let Some(first) = listed.insert(id, expr.span) {
                         let name = self.defs[id.0].name.clone();
-                        self.errors.push(CheckError::DuplicateAttribute { what: "service", name, span: expr.span, first });
+                        self.errors.push(CheckError::DuplicateAttribute {
+                            what: "service",
+                            name,
+                            span: expr.span,
+                            first,
+                        });
                         continue;
                     }
                     self.touch(id, keyword, "await-stable");
@@ -853,7 +924,15 @@ impl<'c> Checker<'c> {
                 let keep_value = self.expect(keep, Want::Int);
                 if let Some((n, _)) = self.const_int(keep) {
                     if n < 1 {
-                        self.invalid(keep.span, format!("`prune` must keep at least 1 revision, found {n}"), "keeps nothing", Some("write `keep 1` or more; the live revision and the rollback target are always kept".into()));
+                        self.invalid(
+                            keep.span,
+                            format!("`prune` must keep at least 1 revision, found {n}"),
+                            "keeps nothing",
+                            Some(
+                                "write `keep 1` or more; the live revision and the rollback target are always kept"
+                                    .into(),
+                            ),
+                        );
                     }
                 }
                 Action::Prune { task_definition, keep: keep_value }
@@ -891,7 +970,9 @@ impl<'c> Checker<'c> {
                 label: format!("`{step}` here"),
                 other,
                 other_label: format!("`{other_step}` here"),
-                help: format!("the steps of `parallel` run at the same time; move one of the steps on `{name}` out of the block"),
+                help: format!(
+                    "the steps of `parallel` run at the same time; move one of the steps on `{name}` out of the block"
+                ),
             });
         } else if let Some(block) = self.parallel_services.last_mut() {
             block.insert(service, (span, step));
@@ -949,7 +1030,12 @@ impl<'c> Checker<'c> {
     fn check_tags(&mut self, tags: &Expr) {
         let ExprKind::List(items) = &tags.kind else { return };
         if items.is_empty() {
-            self.invalid(tags.span, "`tags` is empty", "no tags", Some("push needs at least one tag, such as the commit: `tags = [tag]`".into()));
+            self.invalid(
+                tags.span,
+                "`tags` is empty",
+                "no tags",
+                Some("push needs at least one tag, such as the commit: `tags = [tag]`".into()),
+            );
             return;
         }
         let mut seen: HashMap<String, Span> = HashMap::new();
@@ -967,7 +1053,12 @@ impl<'c> Checker<'c> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn register(&mut self, keyword: Span, base: &ast::RegisterBase, block: Option<&Block>) -> (Register, Option<(Vec<String>, Span)>) {
+    fn register(
+        &mut self,
+        keyword: Span,
+        base: &ast::RegisterBase,
+        block: Option<&Block>,
+    ) -> (Register, Option<(Vec<String>, Span)>) {
         let mut known = None;
         let base = match base {
             ast::RegisterBase::Service(expr) => Base::Service(self.service(expr)),
@@ -997,7 +1088,8 @@ impl<'c> Checker<'c> {
         if let Some((names, base_span)) = &known {
             self.check_containers(&attrs.containers, names, *base_span);
         }
-        let register = Register { base, cpu: attrs.value("cpu"), memory: attrs.value("memory"), containers: attrs.containers };
+        let register =
+            Register { base, cpu: attrs.value("cpu"), memory: attrs.value("memory"), containers: attrs.containers };
         (register, known)
     }
 
@@ -1032,7 +1124,12 @@ impl<'c> Checker<'c> {
                 Some(near) => format!("did you mean `{near}`? the containers are {}", listed.join(", ")),
                 None => format!("the containers are {}", listed.join(", ")),
             };
-            self.errors.push(CheckError::UnknownContainer { name: container.name.clone(), span: container.span, base, help });
+            self.errors.push(CheckError::UnknownContainer {
+                name: container.name.clone(),
+                span: container.span,
+                base,
+                help,
+            });
         }
     }
 
@@ -1053,7 +1150,12 @@ impl<'c> Checker<'c> {
         if let Some(((m, _), span)) = &min {
             if !(0..=100).contains(m) {
                 in_range = false;
-                self.invalid(*span, format!("`min-healthy-percent` must be from 0 to 100, found {m}"), "out of range", Some("ECS keeps this percentage of the desired count healthy during a rollout".into()));
+                self.invalid(
+                    *span,
+                    format!("`min-healthy-percent` must be from 0 to 100, found {m}"),
+                    "out of range",
+                    Some("ECS keeps this percentage of the desired count healthy during a rollout".into()),
+                );
             }
         }
         if let Some(((m, _), span)) = &max {
@@ -1063,17 +1165,29 @@ impl<'c> Checker<'c> {
             } else if let Some(((lower, _), _)) = &min {
                 if m < lower {
                     in_range = false;
-                    self.invalid(*span, format!("`max-percent` ({m}) is below `min-healthy-percent` ({lower})"), "below min-healthy-percent", None);
+                    self.invalid(
+                        *span,
+                        format!("`max-percent` ({m}) is below `min-healthy-percent` ({lower})"),
+                        "below min-healthy-percent",
+                        None,
+                    );
                 }
             }
         }
-        if let (true, Some(((d, dp), _)), Some(((m, mp), min_span)), Some(((x, xp), max_span))) = (in_range, &desired, &min, &max) {
+        if let (true, Some(((d, dp), _)), Some(((m, mp), min_span)), Some(((x, xp), max_span))) =
+            (in_range, &desired, &min, &max)
+        {
             self.rollout_progress(*d, *m, *x, *min_span, *max_span, [dp, mp, xp]);
         }
         if let Some(grace) = attrs.expr("health-check-grace") {
             if let ExprKind::Duration(d) = grace.kind {
                 if d.subsec_nanos() != 0 {
-                    self.invalid(grace.span, "`health-check-grace` is counted in whole seconds", "not whole seconds", Some(format!("write `{}s`", d.as_secs().max(1))));
+                    self.invalid(
+                        grace.span,
+                        "`health-check-grace` is counted in whole seconds",
+                        "not whole seconds",
+                        Some(format!("write `{}s`", d.as_secs().max(1))),
+                    );
                 }
             }
         }
@@ -1102,7 +1216,15 @@ impl<'c> Checker<'c> {
 
     /// ECS keeps ceil(d·min/100) tasks healthy and runs at most floor(d·max/100);
     /// unless the second exceeds the first, no old task can ever be replaced.
-    fn rollout_progress(&mut self, desired: i64, min: i64, max: i64, min_span: Span, max_span: Span, params: [&Option<String>; 3]) {
+    fn rollout_progress(
+        &mut self,
+        desired: i64,
+        min: i64,
+        max: i64,
+        min_span: Span,
+        max_span: Span,
+        params: [&Option<String>; 3],
+    ) {
         if desired <= 0 {
             return;
         }
@@ -1114,12 +1236,21 @@ impl<'c> Checker<'c> {
         // The smallest max-percent and the largest min-healthy-percent that move.
         let needed_max = ((min_healthy + 1) * 100 + desired - 1) / desired;
         let allowed_min = (max_running - 1) * 100 / desired;
-        let mut help = format!("raise `max-percent` to at least {needed_max}, or lower `min-healthy-percent` to at most {allowed_min}");
+        let mut help = format!(
+            "raise `max-percent` to at least {needed_max}, or lower `min-healthy-percent` to at most {allowed_min}"
+        );
         let defaults: Vec<String> = params.iter().filter_map(|p| p.as_ref().map(|name| format!("`{name}`"))).collect();
         if !defaults.is_empty() {
             help.push_str(&format!(" (computed with the default of {})", defaults.join(" and ")));
         }
-        self.errors.push(CheckError::RolloutCannotProgress { desired, min_healthy, max_running, span: max_span, min_span, help });
+        self.errors.push(CheckError::RolloutCannotProgress {
+            desired,
+            min_healthy,
+            max_running,
+            span: max_span,
+            min_span,
+            help,
+        });
     }
 
     fn run_task(&mut self, keyword: Span, task_definition: &Expr, block: Option<&Block>) -> RunTask {
@@ -1148,7 +1279,12 @@ impl<'c> Checker<'c> {
     fn positive_duration(&mut self, expr: Option<&Expr>, attribute: &str) {
         if let Some(expr @ Expr { kind: ExprKind::Duration(d), .. }) = expr {
             if *d == Duration::ZERO {
-                self.invalid(expr.span, format!("`{attribute}` must be longer than zero"), "zero", Some("write a duration such as `10m`".into()));
+                self.invalid(
+                    expr.span,
+                    format!("`{attribute}` must be longer than zero"),
+                    "zero",
+                    Some("write a duration such as `10m`".into()),
+                );
             }
         }
     }
@@ -1175,7 +1311,10 @@ impl<'c> Checker<'c> {
                 continue;
             }
             let help = match def.kind {
-                DefKind::LetStep => format!("drop `let {} =` to run the step without keeping its result, or name it `_{}`", def.name, def.name),
+                DefKind::LetStep => format!(
+                    "drop `let {} =` to run the step without keeping its result, or name it `_{}`",
+                    def.name, def.name
+                ),
                 _ => format!("remove it, or name it `_{}` to keep it unused", def.name),
             };
             self.errors.push(CheckError::UnusedBinding { name: def.name.clone(), span: def.span, help });

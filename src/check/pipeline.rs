@@ -35,9 +35,16 @@ pub struct Binding {
 
 #[derive(Debug, Clone)]
 pub enum BindingKind {
-    Param { ty: ParamType, default: Option<Value> },
-    Service { name: Value },
-    Repository { name: Value },
+    Param {
+        ty: ParamType,
+        default: Option<Value>,
+    },
+    Service {
+        name: Value,
+    },
+    Repository {
+        name: Value,
+    },
     /// `let x = expression`.
     Value(Value),
     /// `let x = STEP`: bound when the step succeeds.

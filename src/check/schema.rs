@@ -53,11 +53,8 @@ pub const UPDATE: &[Attr] = &[
 
 pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration)];
 
-pub const RUN_TASK: &[Attr] = &[
-    opt("like", Want::Service),
-    opt("wait", Want::Word(WAIT)),
-    opt("timeout", Want::Duration),
-];
+pub const RUN_TASK: &[Attr] =
+    &[opt("like", Want::Service), opt("wait", Want::Word(WAIT)), opt("timeout", Want::Duration)];
 
 pub const RUN_TASK_CONTAINER: &[Attr] = &[opt("command", Want::StringList), opt("env", Want::Map)];
 
@@ -72,8 +69,5 @@ pub fn owner_of(name: &str) -> Option<&'static str> {
         ("run-task", RUN_TASK),
         ("container", REGISTER_CONTAINER),
     ];
-    tables
-        .iter()
-        .find(|(_, attrs)| attrs.iter().any(|attr| attr.name == name))
-        .map(|(step, _)| *step)
+    tables.iter().find(|(_, attrs)| attrs.iter().any(|attr| attr.name == name)).map(|(step, _)| *step)
 }

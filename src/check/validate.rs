@@ -123,7 +123,10 @@ pub fn cpu(value: &str) -> Result<(), Invalid> {
     if units_or(value, &["vcpu"]) {
         Ok(())
     } else {
-        invalid(format!("`{value}` is not a task cpu size"), r#"write CPU units such as "512" or "1024", or vCPUs such as "1 vCPU""#)
+        invalid(
+            format!("`{value}` is not a task cpu size"),
+            r#"write CPU units such as "512" or "1024", or vCPUs such as "1 vCPU""#,
+        )
     }
 }
 
@@ -154,7 +157,8 @@ fn units_or(value: &str, suffixes: &[&str]) -> bool {
 pub fn platform(value: &str) -> Result<(), Invalid> {
     let one = |p: &str| {
         let parts: Vec<&str> = p.split('/').collect();
-        (2..=3).contains(&parts.len()) && parts.iter().all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        (2..=3).contains(&parts.len())
+            && parts.iter().all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     };
     if value.split(',').all(|p| one(p.trim())) {
         Ok(())

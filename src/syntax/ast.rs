@@ -50,22 +50,47 @@ pub struct File {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// `pipeline "name"`
-    Pipeline { keyword: Span, name: Expr },
+    Pipeline {
+        keyword: Span,
+        name: Expr,
+    },
     /// `region = …`
-    Region { keyword: Span, value: Expr },
+    Region {
+        keyword: Span,
+        value: Expr,
+    },
     /// `cluster = …`
-    Cluster { keyword: Span, value: Expr },
+    Cluster {
+        keyword: Span,
+        value: Expr,
+    },
     /// `param name[: type] [= default]`
-    Param { name: Ident, ty: Option<Ident>, default: Option<Expr> },
+    Param {
+        name: Ident,
+        ty: Option<Ident>,
+        default: Option<Expr>,
+    },
     /// `service name = "service" | "cluster/service"`
-    Service { name: Ident, value: Expr },
+    Service {
+        name: Ident,
+        value: Expr,
+    },
     /// `repository name = "repo" | "uri"`
-    Repository { name: Ident, value: Expr },
+    Repository {
+        name: Ident,
+        value: Expr,
+    },
     /// `let name = step | expression`
-    Let { name: Ident, value: LetValue },
+    Let {
+        name: Ident,
+        value: LetValue,
+    },
     Step(Step),
     /// `on-failure { … }`
-    OnFailure { keyword: Span, steps: Vec<Item> },
+    OnFailure {
+        keyword: Span,
+        steps: Vec<Item>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +192,10 @@ pub enum ExprKind {
     Duration(Duration),
     List(Vec<Expr>),
     Map(Vec<MapEntry>),
-    Call { callee: Ident, args: Vec<Expr> },
+    Call {
+        callee: Ident,
+        args: Vec<Expr>,
+    },
     /// A bare word: a reference to a binding, or an enumerated value
     /// (`circuit-breaker = rollback`) where the attribute takes one.
     Name(String),

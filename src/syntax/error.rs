@@ -22,10 +22,7 @@ pub enum SyntaxError {
     },
 
     #[error("this file is not valid UTF-8")]
-    #[diagnostic(
-        code("ecsflow::syntax"),
-        help("save the file as UTF-8; ecsflow reads pipelines as UTF-8 text")
-    )]
+    #[diagnostic(code("ecsflow::syntax"), help("save the file as UTF-8; ecsflow reads pipelines as UTF-8 text"))]
     InvalidUtf8 {
         #[label("invalid byte here")]
         span: Span,
@@ -53,10 +50,7 @@ pub enum SyntaxError {
     },
 
     #[error("unknown escape `{escape}` in a string")]
-    #[diagnostic(
-        code("ecsflow::syntax"),
-        help(r#"the escapes are \" \\ \n \t and \$; write \\ for a backslash"#)
-    )]
+    #[diagnostic(code("ecsflow::syntax"), help(r#"the escapes are \" \\ \n \t and \$; write \\ for a backslash"#))]
     UnknownEscape {
         escape: String,
         #[label("unknown escape")]

@@ -182,7 +182,8 @@ impl Lower {
                     self.errors.push(SyntaxError::NotAtTopLevel {
                         keyword: "on-failure",
                         span: keyword,
-                        help: "a file has one `on-failure` block, at the top level; it runs after any failed step".into(),
+                        help: "a file has one `on-failure` block, at the top level; it runs after any failed step"
+                            .into(),
                     });
                 }
                 Item::OnFailure { keyword, steps }
@@ -613,11 +614,7 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
         return ("end of line".into(), pos);
     }
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let len = if is_word(first) {
-        rest.find(|c: char| !is_word(c)).unwrap_or(rest.len())
-    } else {
-        first.len_utf8()
-    };
+    let len = if is_word(first) { rest.find(|c: char| !is_word(c)).unwrap_or(rest.len()) } else { first.len_utf8() };
     let text = &rest[..len];
     let shown: String = text.chars().take(40).collect();
     if first.is_control() {
