@@ -68,7 +68,6 @@ pub fn main() -> i32 {
 }
 
 fn check(args: CheckArgs) -> i32 {
-    crate::syntax::enable_error_detail();
     let format = match args.format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,

@@ -5,4 +5,4 @@ pub mod error;
 mod parse;
 
 pub use error::SyntaxError;
-pub use parse::{enable_error_detail, parse, KEYWORDS, MAX_NESTING};
+pub use parse::{parse, KEYWORDS, MAX_NESTING};

@@ -1,6 +1,7 @@
 //! The only file that names pest types: it runs the grammar and lowers pest's
 //! pairs into the span-carrying AST of `ast.rs`.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use pest::iterators::Pair;
@@ -49,7 +50,7 @@ pub fn parse(source: &str) -> Result<File, Vec<SyntaxError>> {
     }
     let mut pairs = match Grammar::parse(Rule::file, source) {
         Ok(pairs) => pairs,
-        Err(error) => return Err(vec![from_pest(source, &error)]),
+        Err(error) => return Err(vec![from_pest(source, &parse_with_detail(source, error))]),
     };
     let file = pairs.next().expect("the file rule always yields one pair");
     let mut lower = Lower { errors: Vec::new() };
@@ -61,10 +62,18 @@ pub fn parse(source: &str) -> Result<File, Vec<SyntaxError>> {
     }
 }
 
-/// Enables pest's detailed tracking of what was expected where. Call once at
-/// start-up; the setting is process-wide.
-pub fn enable_error_detail() {
+/// Parses a file known to be wrong again, with pest's tracking of what was
+/// expected where. The tracking makes every parse several times slower, so it
+/// is on only for these re-parses. The setting is process-wide and read when a
+/// parse starts: the lock keeps one re-parse from switching it off under
+/// another; a correct file parsed meanwhile is merely slower.
+fn parse_with_detail(source: &str, plain: pest::error::Error<Rule>) -> pest::error::Error<Rule> {
+    static DETAIL: Mutex<()> = Mutex::new(());
+    let _guard = DETAIL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     pest::set_error_detail(true);
+    let result = Grammar::parse(Rule::file, source);
+    pest::set_error_detail(false);
+    result.err().unwrap_or(plain)
 }
 
 /// The first opening bracket past `MAX_NESTING`, ignoring strings and comments.
