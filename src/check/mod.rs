@@ -806,6 +806,10 @@ impl<'c> Checker<'c> {
             format!("did you mean `{near}`?")
         } else if let Some(owner) = schema::owner_of(&name.name) {
             format!("`{}` belongs to `{owner}`; `{step}` takes {}", name.name, list_attrs(attrs))
+        } else if let Some((near, owner)) =
+            suggest::nearest(&name.name, schema::all_names()).and_then(|near| Some((near, schema::owner_of(near)?)))
+        {
+            format!("did you mean `{near}`? it belongs to `{owner}`; `{step}` takes {}", list_attrs(attrs))
         } else if attrs.is_empty() {
             format!("`{step}` takes no attributes")
         } else {

@@ -58,16 +58,23 @@ pub const RUN_TASK: &[Attr] =
 
 pub const RUN_TASK_CONTAINER: &[Attr] = &[opt("command", Want::StringList), opt("env", Want::Map)];
 
+const TABLES: [(&str, &[Attr]); 8] = [
+    ("build", BUILD),
+    ("push", PUSH),
+    ("register", REGISTER),
+    ("update", UPDATE),
+    ("await-stable", AWAIT_STABLE),
+    ("run-task", RUN_TASK),
+    ("container", REGISTER_CONTAINER),
+    ("container", RUN_TASK_CONTAINER),
+];
+
 /// Which step takes an attribute, for "`timeout` belongs to `await-stable`".
 pub fn owner_of(name: &str) -> Option<&'static str> {
-    let tables: [(&str, &[Attr]); 7] = [
-        ("build", BUILD),
-        ("push", PUSH),
-        ("register", REGISTER),
-        ("update", UPDATE),
-        ("await-stable", AWAIT_STABLE),
-        ("run-task", RUN_TASK),
-        ("container", REGISTER_CONTAINER),
-    ];
-    tables.iter().find(|(_, attrs)| attrs.iter().any(|attr| attr.name == name)).map(|(step, _)| *step)
+    TABLES.iter().find(|(_, attrs)| attrs.iter().any(|attr| attr.name == name)).map(|(step, _)| *step)
+}
+
+/// Every attribute name of every block.
+pub fn all_names() -> impl Iterator<Item = &'static str> {
+    TABLES.iter().flat_map(|(_, attrs)| attrs.iter().map(|attr| attr.name))
 }
