@@ -73,7 +73,12 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// miette's report of one problem, with the source snippet.
 pub fn render_human(file: &CheckedFile, problem: &Problem, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    // Attribute names have hyphens: never split `circuit-breaker` across lines.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false)
+        .with_primary_span_start()
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let report = miette::Report::new(problem.clone())
         .with_source_code(NamedSource::new(&file.path, file.text.clone()).with_language("ecsflow"));
     let mut out = String::new();

@@ -39,7 +39,7 @@ pub enum CheckError {
     #[diagnostic(code("ecsflow::use-before-definition"))]
     UseBeforeDefinition {
         name: String,
-        #[label("used here")]
+        #[label(primary, "used here")]
         span: Span,
         #[label("defined later, here")]
         defined: Span,
@@ -52,7 +52,7 @@ pub enum CheckError {
     #[diagnostic(code("ecsflow::duplicate-name"))]
     DuplicateName {
         name: String,
-        #[label("defined again here")]
+        #[label(primary, "defined again here")]
         span: Span,
         #[label("first defined here")]
         first: Span,
@@ -66,7 +66,7 @@ pub enum CheckError {
     TypeMismatch {
         expected: String,
         found: String,
-        #[label("this is `{found}`")]
+        #[label(primary, "this is `{found}`")]
         span: Span,
         #[label("`{binding}` is bound here")]
         bound: Option<Span>,
@@ -105,7 +105,7 @@ pub enum CheckError {
     DuplicateAttribute {
         what: &'static str,
         name: String,
-        #[label("given again here")]
+        #[label(primary, "given again here")]
         span: Span,
         #[label("first given here")]
         first: Span,
@@ -131,7 +131,7 @@ pub enum CheckError {
         desired: i64,
         min_healthy: i64,
         max_running: i64,
-        #[label("allows at most {max_running} running")]
+        #[label(primary, "allows at most {max_running} running")]
         span: Span,
         #[label("at least {min_healthy} must stay healthy")]
         min_span: Span,
@@ -168,7 +168,7 @@ pub enum CheckError {
     #[diagnostic(code("ecsflow::unknown-container"))]
     UnknownContainer {
         name: String,
-        #[label("no such container")]
+        #[label(primary, "no such container")]
         span: Span,
         #[label("the task definition comes from here")]
         base: Span,
@@ -194,7 +194,7 @@ pub enum CheckError {
     #[diagnostic(code("ecsflow::parallel-conflict"))]
     ParallelConflict {
         message: String,
-        #[label("{label}")]
+        #[label(primary, "{label}")]
         span: Span,
         label: String,
         #[label("{other_label}")]
