@@ -68,9 +68,9 @@ pub enum CheckError {
         found: String,
         #[label(primary, "this is `{found}`")]
         span: Span,
-        #[label("`{binding}` is bound here")]
+        #[label("{bound_label}")]
         bound: Option<Span>,
-        binding: String,
+        bound_label: String,
         #[help]
         help: Option<String>,
     },
@@ -177,12 +177,14 @@ pub enum CheckError {
     },
 
     /// A build context or Dockerfile that does not exist.
-    #[error("{what} `{path}` does not exist")]
+    #[error("{what} `{path}` {problem}")]
     #[diagnostic(code("ecsflow::missing-path"))]
     MissingPath {
         what: &'static str,
         path: String,
-        #[label("not found")]
+        /// "does not exist" or "is not a directory".
+        problem: &'static str,
+        #[label("{problem}")]
         span: Span,
         #[help]
         help: String,

@@ -64,8 +64,10 @@ struct Def {
     used: bool,
     /// Container names of a task definition registered from a file.
     containers: Option<(Vec<String>, Span)>,
-    /// An int param's default, for the rollout arithmetic.
+    /// An int param's literal default, for the rollout arithmetic.
     int_default: Option<i64>,
+    /// `let w = web`: uses of `w` are uses of `web`.
+    alias_of: Option<BindingId>,
 }
 
 /// The checked attributes of one block.
@@ -96,8 +98,10 @@ struct Checker<'c> {
     bindings: Vec<Binding>,
     /// Names visible at this point of the walk.
     scope: HashMap<String, BindingId>,
-    /// Every name the file defines anywhere, with its first definition.
+    /// Every name the main flow defines, with its first definition.
     everywhere: HashMap<String, Span>,
+    /// Names bound inside `on-failure`, which the main flow cannot see.
+    on_failure_names: HashMap<String, Span>,
     /// Names used above their definition (already reported).
     used_early: HashSet<String>,
     /// Bindings made inside each enclosing `parallel` block.
@@ -113,9 +117,11 @@ struct Checker<'c> {
     suspended: Vec<(BindingId, Span)>,
     /// Main flow: services updated so far.
     updated: HashSet<BindingId>,
-    /// Anywhere: services updated or rolled back.
-    deployed: HashSet<BindingId>,
-    awaits: Vec<(BindingId, Span)>,
+    /// Services updated or rolled back in the main flow, and anywhere.
+    deployed_main: HashSet<BindingId>,
+    deployed_any: HashSet<BindingId>,
+    /// Each `await-stable` service, and whether it is in `on-failure`.
+    awaits: Vec<(BindingId, Span, bool)>,
 }
 
 impl<'c> Checker<'c> {
@@ -127,6 +133,7 @@ impl<'c> Checker<'c> {
             bindings: Vec::new(),
             scope: HashMap::new(),
             everywhere: HashMap::new(),
+            on_failure_names: HashMap::new(),
             used_early: HashSet::new(),
             parallel_bindings: Vec::new(),
             parallel_services: Vec::new(),
@@ -137,20 +144,21 @@ impl<'c> Checker<'c> {
             in_on_failure: false,
             suspended: Vec::new(),
             updated: HashSet::new(),
-            deployed: HashSet::new(),
+            deployed_main: HashSet::new(),
+            deployed_any: HashSet::new(),
             awaits: Vec::new(),
         }
     }
 
     fn run(mut self, file: &ast::File) -> Outcome {
-        self.collect_names(&file.items);
-        let mut on_failure: Option<&[Item]> = None;
+        self.collect_names(&file.items, false);
+        let mut on_failure_blocks: Vec<&[Item]> = Vec::new();
         let mut steps = Vec::new();
         for item in &file.items {
             if let Item::OnFailure { keyword, steps: block } = item {
-                if self.singleton("on-failure", *keyword) {
-                    on_failure = Some(block);
-                }
+                // A second block is reported, and its steps checked all the same.
+                self.singleton("on-failure", *keyword);
+                on_failure_blocks.push(block);
             } else if let Some(step) = self.item(item) {
                 steps.push(step);
             }
@@ -165,7 +173,13 @@ impl<'c> Checker<'c> {
         }
         // on-failure runs after any step, so it sees every name of the file.
         self.in_on_failure = true;
-        let on_failure = on_failure.map(|items| self.items(items)).unwrap_or_default();
+        let mut on_failure = Vec::new();
+        for (index, items) in on_failure_blocks.into_iter().enumerate() {
+            let checked = self.items(items);
+            if index == 0 {
+                on_failure = checked;
+            }
+        }
         self.warn_awaits();
         self.warn_unused();
 
@@ -182,24 +196,26 @@ impl<'c> Checker<'c> {
         Outcome { pipeline, diagnostics: self.errors }
     }
 
-    fn collect_names(&mut self, items: &[Item]) {
+    fn collect_names(&mut self, items: &[Item], in_on_failure: bool) {
         for item in items {
             let name = match item {
-                Item::Param { name, .. } | Item::Service { name, .. } | Item::Repository { name, .. } => Some(name),
-                Item::Let { name, value } => {
-                    if let LetValue::Step(ast::Step { kind: StepKind::Parallel { steps }, .. }) = value {
-                        self.collect_names(steps);
-                    }
-                    Some(name)
+                Item::Param { name, .. }
+                | Item::Service { name, .. }
+                | Item::Repository { name, .. }
+                | Item::Let { name, .. } => Some(name),
+                Item::Step(ast::Step { kind: StepKind::Parallel { steps }, .. }) => {
+                    self.collect_names(steps, in_on_failure);
+                    None
                 }
-                Item::Step(ast::Step { kind: StepKind::Parallel { steps }, .. }) | Item::OnFailure { steps, .. } => {
-                    self.collect_names(steps);
+                Item::OnFailure { steps, .. } => {
+                    self.collect_names(steps, true);
                     None
                 }
                 _ => None,
             };
             if let Some(name) = name {
-                self.everywhere.entry(name.name.clone()).or_insert(name.span);
+                let names = if in_on_failure { &mut self.on_failure_names } else { &mut self.everywhere };
+                names.entry(name.name.clone()).or_insert(name.span);
             }
         }
     }
@@ -275,7 +291,19 @@ impl<'c> Checker<'c> {
             }
             Item::Let { name, value: LetValue::Expr(expr) } => {
                 let (ty, value) = self.expr(expr);
-                self.define(name, DefKind::Let, ty, BindingKind::Value(value));
+                let target = match value.kind {
+                    ValueKind::Binding(target) if target != UNRESOLVED => Some(target),
+                    _ => None,
+                };
+                let id = self.define(name, DefKind::Let, ty, BindingKind::Value(value));
+                if let Some(target) = target {
+                    // An alias: its uses are uses of the original, so every
+                    // rule (scaling, rollback, parallel) sees one service.
+                    self.defs[id.0].alias_of = Some(target);
+                    self.defs[id.0].kind = self.defs[target.0].kind;
+                    self.defs[id.0].containers = self.defs[target.0].containers.clone();
+                    self.defs[id.0].int_default = self.defs[target.0].int_default;
+                }
                 None
             }
             Item::Let { name, value: LetValue::Step(step) } => {
@@ -292,6 +320,7 @@ impl<'c> Checker<'c> {
     }
 
     fn param(&mut self, name: &Ident, ty: Option<&Ident>, default: Option<&Expr>) {
+        let mut unknown_type = false;
         let param_type = match ty.map(|t| t.name.as_str()) {
             None | Some("string") => ParamType::String,
             Some("int") => ParamType::Int,
@@ -299,6 +328,7 @@ impl<'c> Checker<'c> {
             Some("duration") => ParamType::Duration,
             Some(other) => {
                 let ty = ty.expect("matched Some");
+                unknown_type = true;
                 let help = match suggest::nearest(other, ["string", "int", "bool", "duration"]) {
                     Some(near) => format!("did you mean `{near}`? params are `string`, `int`, `bool` or `duration`"),
                     None => "params are `string`, `int`, `bool` or `duration`".into(),
@@ -307,7 +337,8 @@ impl<'c> Checker<'c> {
                 ParamType::String
             }
         };
-        let (want, ty) = match param_type {
+        let (want, mut ty) = match param_type {
+            _ if unknown_type => (Want::String, Type::Invalid),
             ParamType::String => (Want::String, Type::String),
             ParamType::Int => (Want::Int, Type::Int),
             ParamType::Bool => (Want::Bool, Type::Bool),
@@ -318,18 +349,19 @@ impl<'c> Checker<'c> {
             // `env()` gives text; it is converted to the param's type at run time.
             ExprKind::Call { args, .. } => {
                 let (_, value) = self.expr(expr);
+                // The environment decides at run time, so the fallback is no
+                // basis for the rollout arithmetic; it must still fit the type.
                 if let Some(fallback) =
                     args.get(1).and_then(|arg| arg.kind.as_literal_str().map(|text| (arg.span, text)))
                 {
-                    self.check_param_text(param_type, &fallback.1, fallback.0);
-                    if param_type == ParamType::Int {
-                        int_default = fallback.1.trim().parse().ok();
+                    if !unknown_type {
+                        self.check_param_text(param_type, &fallback.1, fallback.0);
                     }
                 }
                 value
             }
             _ => {
-                if param_type == ParamType::String {
+                if param_type == ParamType::String && !unknown_type {
                     if let ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration(_) = expr.kind {
                         let found = self.expr(expr).0;
                         self.errors.push(CheckError::TypeMismatch {
@@ -337,17 +369,22 @@ impl<'c> Checker<'c> {
                             found: found.to_string(),
                             span: expr.span,
                             bound: None,
-                            binding: String::new(),
+                            bound_label: String::new(),
                             help: Some(format!(
                                 "a param is a `string` unless annotated: `param {}: {found} = …`",
                                 name.name
                             )),
                         });
+                        // Typed as written, so its uses don't repeat the mistake.
+                        ty = found;
                         return self.expr(expr).1;
                     }
                 }
                 if let ExprKind::Int(n) = expr.kind {
                     int_default = Some(n);
+                }
+                if unknown_type {
+                    return self.expr(expr).1;
                 }
                 self.expect(expr, want)
             }
@@ -396,6 +433,7 @@ impl<'c> Checker<'c> {
             used,
             containers: None,
             int_default: None,
+            alias_of: None,
         });
         self.bindings.push(Binding { name: name.name.clone(), span: name.span, kind: binding });
         if let Some(earlier) = earlier {
@@ -416,14 +454,24 @@ impl<'c> Checker<'c> {
         id
     }
 
-    fn resolve(&mut self, name: &str, span: Span) -> Option<BindingId> {
-        if let Some(id) = self.parallel_bindings.iter().find_map(|block| block.get(name)).copied() {
+    /// Marks a binding used and returns the binding it stands for.
+    fn use_binding(&mut self, mut id: BindingId) -> BindingId {
+        self.defs[id.0].used = true;
+        while let Some(target) = self.defs[id.0].alias_of {
+            id = target;
             self.defs[id.0].used = true;
+        }
+        id
+    }
+
+    fn resolve(&mut self, name: &str, span: Span) -> Option<BindingId> {
+        if let Some(bound) = self.parallel_bindings.iter().find_map(|block| block.get(name)).copied() {
+            let id = self.use_binding(bound);
             self.errors.push(CheckError::ParallelConflict {
                 message: format!("`{name}` is bound in the same `parallel` block that uses it"),
                 span,
                 label: "used here".into(),
-                other: self.defs[id.0].span,
+                other: self.defs[bound.0].span,
                 other_label: "bound here, at the same time".into(),
                 help: format!(
                     "the steps of `parallel` run at the same time; move the step that uses `{name}` after the block"
@@ -432,10 +480,20 @@ impl<'c> Checker<'c> {
             return Some(id);
         }
         if let Some(id) = self.scope.get(name).copied() {
-            self.defs[id.0].used = true;
-            return Some(id);
+            return Some(self.use_binding(id));
         }
-        if let Some(defined) = self.everywhere.get(name).copied() {
+        if self.on_failure_names.contains_key(name) && !self.in_on_failure && !self.everywhere.contains_key(name) {
+            self.errors.push(CheckError::UnknownName {
+                name: name.into(),
+                span,
+                help: Some(format!(
+                    "`{name}` is bound inside `on-failure`, which runs only after a failure; bind it in the main flow to use it here"
+                )),
+            });
+            return None;
+        }
+        let later = self.everywhere.get(name).or_else(|| self.on_failure_names.get(name)).copied();
+        if let Some(defined) = later {
             self.used_early.insert(name.to_string());
             self.errors.push(CheckError::UseBeforeDefinition {
                 name: name.into(),
@@ -446,6 +504,11 @@ impl<'c> Checker<'c> {
             return None;
         }
         let candidates: Vec<&str> = self.everywhere.keys().map(String::as_str).collect();
+        let candidates = if self.in_on_failure {
+            candidates.into_iter().chain(self.on_failure_names.keys().map(String::as_str)).collect()
+        } else {
+            candidates
+        };
         let help = if let Some(near) = suggest::nearest(name, candidates) {
             // The user meant `near`: don't also report it unused.
             if let Some(id) = self.scope.get(near).copied() {
@@ -482,7 +545,7 @@ impl<'c> Checker<'c> {
                                     found: ty.to_string(),
                                     span: ident.span,
                                     bound: Some(self.defs[id.0].span),
-                                    binding: ident.name.clone(),
+                                    bound_label: format!("`{}` is bound here", ident.name),
                                     help: Some(format!(
                                         "`${{…}}` takes a string, int, bool, duration, image-ref, task-definition or task; a `{ty}` has no text form"
                                     )),
@@ -507,6 +570,9 @@ impl<'c> Checker<'c> {
                     if element == Type::Invalid {
                         element = ty;
                         first_span = item.span;
+                    } else if element != Type::String && ty == Type::String && element.converts_to_string() {
+                        // `[td, "x"]` is a list of strings, as `["x", td]` is.
+                        element = Type::String;
                     } else if ty != Type::Invalid
                         && ty != element
                         && !(element == Type::String && ty.converts_to_string())
@@ -516,7 +582,7 @@ impl<'c> Checker<'c> {
                             found: ty.to_string(),
                             span: item.span,
                             bound: Some(first_span),
-                            binding: "the first element".into(),
+                            bound_label: format!("the first element is `{element}`"),
                             help: Some("every element of a list has the same type".into()),
                         });
                     }
@@ -602,8 +668,8 @@ impl<'c> Checker<'c> {
             (Want::TaskDefinitionOrString, Type::ImageRef, _) => Some("register a task definition that uses the image: `let td = register from SERVICE { container \"NAME\" { image = … } }`".into()),
             _ => None,
         };
-        let (bound, binding) = match binding {
-            Some((name, span)) => (Some(span), name),
+        let (bound, bound_label) = match binding {
+            Some((name, span)) => (Some(span), format!("`{name}` is bound here")),
             None => (None, String::new()),
         };
         self.errors.push(CheckError::TypeMismatch {
@@ -611,7 +677,7 @@ impl<'c> Checker<'c> {
             found: found.to_string(),
             span: expr.span,
             bound,
-            binding,
+            bound_label,
             help,
         });
     }
@@ -895,7 +961,7 @@ impl<'c> Checker<'c> {
                         continue;
                     }
                     self.touch(id, keyword, "await-stable");
-                    self.awaits.push((id, expr.span));
+                    self.awaits.push((id, expr.span, self.in_on_failure));
                     ids.push(id);
                 }
                 let attrs = self.block(name, keyword, block.as_ref(), schema::AWAIT_STABLE, None);
@@ -919,7 +985,7 @@ impl<'c> Checker<'c> {
                             span: step.span,
                         });
                     }
-                    self.deployed.insert(id);
+                    self.deployed(id);
                 }
                 Action::Rollback { service: id, to }
             }
@@ -960,6 +1026,13 @@ impl<'c> Checker<'c> {
         (Step { keyword, span: step.span, binds: None, action }, ty, containers)
     }
 
+    fn deployed(&mut self, service: BindingId) {
+        if !self.in_on_failure {
+            self.deployed_main.insert(service);
+        }
+        self.deployed_any.insert(service);
+    }
+
     /// Two steps of one `parallel` block must not work on the same service.
     fn touch(&mut self, service: BindingId, span: Span, step: &'static str) {
         if service == UNRESOLVED || self.parallel_services.is_empty() {
@@ -992,10 +1065,11 @@ impl<'c> Checker<'c> {
         if let Some(path) = context.kind.as_literal_str() {
             let dir = self.context.base_dir.join(&path);
             if !dir.is_dir() {
-                let what = if dir.exists() { "build context (a directory)" } else { "build context" };
+                let problem = if dir.exists() { "is not a directory" } else { "does not exist" };
                 self.errors.push(CheckError::MissingPath {
-                    what,
+                    what: "build context",
                     path,
+                    problem,
                     span: context.span,
                     help: "paths are relative to the directory ecsflow runs in: the repository root in CI and in pre-commit".into(),
                 });
@@ -1008,6 +1082,7 @@ impl<'c> Checker<'c> {
                     if !dir.join(&dockerfile).is_file() {
                         self.errors.push(CheckError::MissingPath {
                             what: "Dockerfile",
+                            problem: "does not exist",
                             path: Path::new(&path).join(&dockerfile).display().to_string(),
                             span,
                             help: "`dockerfile` is relative to the build context; set `dockerfile = \"…\"` to the file's name".into(),
@@ -1199,7 +1274,7 @@ impl<'c> Checker<'c> {
             if !self.in_on_failure {
                 self.updated.insert(service);
             }
-            self.deployed.insert(service);
+            self.deployed(service);
         }
         let circuit_breaker = attrs.word("circuit-breaker").map(|word| match word {
             "off" => CircuitBreaker::Off,
@@ -1296,8 +1371,11 @@ impl<'c> Checker<'c> {
     // --------------------------------------------------------------- warnings
 
     fn warn_awaits(&mut self) {
-        for (service, span) in std::mem::take(&mut self.awaits) {
-            if self.deployed.contains(&service) {
+        for (service, span, in_on_failure) in std::mem::take(&mut self.awaits) {
+            // In the main flow only its own updates count: a rollback in
+            // `on-failure` starts no deployment on the way to success.
+            let deployed = if in_on_failure { &self.deployed_any } else { &self.deployed_main };
+            if deployed.contains(&service) {
                 continue;
             }
             let name = self.defs[service.0].name.clone();

@@ -72,7 +72,7 @@ pub enum SyntaxError {
     OutOfRange {
         what: &'static str,
         text: String,
-        #[label("too large")]
+        #[label("out of range")]
         span: Span,
         #[help]
         help: String,
@@ -83,6 +83,16 @@ pub enum SyntaxError {
     NotAtTopLevel {
         keyword: &'static str,
         #[label("inside a block")]
+        span: Span,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{keyword}` has no value to bind")]
+    #[diagnostic(code("ecsflow::syntax"))]
+    NotBindable {
+        keyword: &'static str,
+        #[label("bound with `let`")]
         span: Span,
         #[help]
         help: String,

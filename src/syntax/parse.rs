@@ -179,7 +179,24 @@ impl Lower {
                 let value = inner.next()?;
                 let value = match value.as_rule() {
                     Rule::expr => LetValue::Expr(self.expr(value)),
-                    _ => LetValue::Step(self.step(value)?),
+                    _ => {
+                        let step = self.step(value)?;
+                        let keyword = step.kind.keyword();
+                        if !matches!(
+                            step.kind,
+                            StepKind::Build { .. }
+                                | StepKind::Push { .. }
+                                | StepKind::Register { .. }
+                                | StepKind::RunTask { .. }
+                        ) {
+                            self.errors.push(SyntaxError::NotBindable {
+                                keyword,
+                                span: step.keyword,
+                                help: format!("only `build`, `push`, `register` and `run-task` give values; write `{keyword} …` on its own line"),
+                            });
+                        }
+                        LetValue::Step(step)
+                    }
                 };
                 Item::Let { name, value }
             }
@@ -311,7 +328,8 @@ impl Lower {
     /// A name being defined: any word but a reserved one.
     fn binding_name(&mut self, pair: Pair<'_, Rule>) -> Ident {
         let name = ident(pair);
-        if KEYWORDS.contains(&name.name.as_str()) {
+        // `true` and `false` always read as the literals, so they can't be names either.
+        if KEYWORDS.contains(&name.name.as_str()) || matches!(name.name.as_str(), "true" | "false") {
             self.errors.push(SyntaxError::ReservedName {
                 word: name.name.clone(),
                 span: name.span,
@@ -526,12 +544,26 @@ fn from_pest(source: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
         unique = vec!["a statement"];
     }
     let expected = if unique.is_empty() { "a statement".to_string() } else { join_or(&unique) };
+    // Inside a word or number (`10min`), show the whole of it.
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let at = pos.min(source.len());
+    if source[at..].chars().next().is_some_and(is_word) {
+        let start = source[..at].char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(at, |(i, _)| i);
+        if start < at && source[start..].starts_with(|c: char| c.is_ascii_digit()) {
+            pos = start;
+        }
+    }
     let (found, end) = found_at(source, pos);
     let help = if found == "end of line" && expected == CLOSING_QUOTE {
         Some("strings end on the line they start; close it with `\"`".to_string())
     } else if found == "end of file" && expected.contains('}') {
         Some("a block opened above is not closed; add the missing `}`".to_string())
-    } else if expected.contains("a new line") && found.starts_with('`') {
+    } else if expected.starts_with("a value")
+        && found.starts_with(|c: char| c == '`')
+        && found[1..].starts_with(|c: char| c.is_ascii_digit())
+    {
+        Some("durations are written `90s`, `10m`, `1h30m` or `500ms`".to_string())
+    } else if expected == "a new line" && found.starts_with('`') {
         Some("each statement stands on its own line".to_string())
     } else {
         None
