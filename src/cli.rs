@@ -10,12 +10,15 @@ use crate::source;
 
 /// Exit codes, as documented in the README.
 pub mod exit {
-    /// Success: no errors (warnings allowed unless `--deny-warnings`).
+    /// Success: no errors (warnings allowed unless `--deny-warnings`); for
+    /// `plan`, nothing would change.
     pub const OK: i32 = 0;
     /// The pipelines have errors.
     pub const ERRORS: i32 = 1;
     /// The command line was wrong or a path could not be read.
     pub const USAGE: i32 = 2;
+    /// `plan`: something would change (terraform's `-detailed-exitcode`).
+    pub const PLAN_CHANGES: i32 = 2;
 }
 
 #[derive(Debug, Parser)]
@@ -29,6 +32,46 @@ struct Cli {
 enum Command {
     /// Check pipelines without credentials or network: syntax, names, types, rules.
     Check(CheckArgs),
+    /// Show what a run would change, with read-only AWS calls only.
+    /// Exits 0 when nothing would change, 2 when something would, 1 on error.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AwsArgs {
+    /// AWS region, when the pipeline names none (else AWS_REGION or the profile's).
+    #[arg(long)]
+    region: Option<String>,
+    /// Named AWS profile (SSO profiles included).
+    #[arg(long)]
+    profile: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct PlanArgs {
+    /// The pipeline file.
+    file: PathBuf,
+    /// Set a param: `--param tag=abc123` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Human,
+    Json,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, found `{text}`")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +107,12 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Plan(args) => crate::commands::plan(
+            &args.file,
+            &args.params,
+            &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
+            matches!(args.format, PlanFormat::Json),
+        ),
     }
 }
 

@@ -72,6 +72,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// miette's report of one problem, with the source snippet.
 pub fn render_human(file: &CheckedFile, problem: &Problem, color: bool) -> String {
+    render_report(&file.path, &file.text, problem.clone(), color)
+}
+
+/// miette's report of any diagnostic about a file, with the source snippet.
+pub fn render_report<D>(path: &str, text: &str, diagnostic: D, color: bool) -> String
+where
+    D: Diagnostic + Send + Sync + 'static,
+{
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     // Attribute names have hyphens: never split `circuit-breaker` across lines.
     let handler = GraphicalReportHandler::new_themed(theme)
@@ -79,11 +87,11 @@ pub fn render_human(file: &CheckedFile, problem: &Problem, color: bool) -> Strin
         .with_links(false)
         .with_primary_span_start()
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
-    let report = miette::Report::new(problem.clone())
-        .with_source_code(NamedSource::new(&file.path, file.text.clone()).with_language("ecsflow"));
+    let fallback = format!("{}: {diagnostic}", diagnostic.code().map(|c| c.to_string()).unwrap_or_default());
+    let report = miette::Report::new(diagnostic).with_source_code(NamedSource::new(path, text.to_string()));
     let mut out = String::new();
     if handler.render_report(&mut out, report.as_ref()).is_err() {
-        let _ = write!(out, "{}: {}", problem.code(), problem.message());
+        let _ = write!(out, "{fallback}");
     }
     out
 }

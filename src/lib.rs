@@ -2,9 +2,14 @@
 //!
 //! The phases change types: text → [`syntax::ast::File`] → [`check::pipeline::Pipeline`].
 
+pub mod aws;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod diagnostic;
+pub mod eval;
+pub mod plan;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
+pub mod taskdef;

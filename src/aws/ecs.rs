@@ -1,0 +1,456 @@
+//! ECS: services, deployments, task definitions and tasks.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_ecs::types::{
+    self as ecs, ContainerOverride as SdkContainerOverride, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DesiredStatus, KeyValuePair, SortOrder, TaskDefinitionField, TaskDefinitionStatus, TaskOverride,
+};
+
+use super::raw_json::{CaptureBody, ReplaceBody};
+use super::{Aws, AwsError};
+
+/// A service as ECS describes it now.
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    pub arn: String,
+    pub name: String,
+    pub cluster: String,
+    pub status: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub task_definition: String,
+    pub deployments: Vec<Deployment>,
+    /// Newest first, as ECS lists them.
+    pub events: Vec<ServiceEvent>,
+    pub min_healthy_percent: Option<i32>,
+    pub max_percent: Option<i32>,
+    pub circuit_breaker: Option<CircuitBreakerState>,
+    pub health_check_grace_seconds: Option<i32>,
+    pub launch: LaunchSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CircuitBreakerState {
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+/// Where and how a service's tasks run; `run-task … { like = SERVICE }` copies it.
+#[derive(Debug, Clone, Default)]
+pub struct LaunchSettings {
+    pub launch_type: Option<String>,
+    pub platform_version: Option<String>,
+    network: Option<ecs::NetworkConfiguration>,
+    capacity_providers: Vec<ecs::CapacityProviderStrategyItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: String,
+    pub task_definition: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub failed: i32,
+    /// IN_PROGRESS, COMPLETED or FAILED.
+    pub rollout_state: Option<String>,
+    pub rollout_reason: Option<String>,
+    pub created_at: Option<SystemTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub at: Option<SystemTime>,
+    pub message: String,
+}
+
+/// A task definition as ECS holds it: the raw JSON of `taskDefinition`, and
+/// the tags registered with it.
+#[derive(Debug, Clone)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub family: String,
+    pub revision: i64,
+    pub json: serde_json::Value,
+    pub tags: serde_json::Value,
+    pub registered_at: Option<SystemTime>,
+}
+
+/// What `update` changes; `None` leaves the service's setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceUpdate {
+    pub cluster: String,
+    pub service: String,
+    pub task_definition: Option<String>,
+    pub desired_count: Option<i32>,
+    pub min_healthy_percent: Option<i32>,
+    pub max_percent: Option<i32>,
+    pub force_new_deployment: bool,
+    pub circuit_breaker: Option<CircuitBreakerState>,
+    pub health_check_grace_seconds: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContainerRun {
+    pub name: String,
+    pub command: Option<Vec<String>>,
+    pub environment: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunTaskRequest {
+    pub cluster: String,
+    pub task_definition: String,
+    pub launch: LaunchSettings,
+    pub containers: Vec<ContainerRun>,
+    pub started_by: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskState {
+    pub arn: String,
+    pub task_definition: String,
+    pub last_status: String,
+    pub desired_status: String,
+    pub stopped_reason: Option<String>,
+    pub stop_code: Option<String>,
+    pub started_by: Option<String>,
+    pub stopped_at: Option<SystemTime>,
+    pub containers: Vec<ContainerState>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerState {
+    pub name: String,
+    pub last_status: Option<String>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<SystemTime> {
+    let t = t?;
+    let secs = t.as_secs_f64();
+    (secs >= 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
+}
+
+impl ServiceState {
+    fn from_sdk(service: &ecs::Service) -> ServiceState {
+        let config = service.deployment_configuration();
+        ServiceState {
+            arn: service.service_arn().unwrap_or_default().to_string(),
+            name: service.service_name().unwrap_or_default().to_string(),
+            cluster: service.cluster_arn().unwrap_or_default().to_string(),
+            status: service.status().unwrap_or_default().to_string(),
+            desired: service.desired_count(),
+            running: service.running_count(),
+            pending: service.pending_count(),
+            task_definition: service.task_definition().unwrap_or_default().to_string(),
+            deployments: service
+                .deployments()
+                .iter()
+                .map(|d| Deployment {
+                    id: d.id().unwrap_or_default().to_string(),
+                    status: d.status().unwrap_or_default().to_string(),
+                    task_definition: d.task_definition().unwrap_or_default().to_string(),
+                    desired: d.desired_count(),
+                    running: d.running_count(),
+                    pending: d.pending_count(),
+                    failed: d.failed_tasks(),
+                    rollout_state: d.rollout_state().map(|s| s.as_str().to_string()),
+                    rollout_reason: d.rollout_state_reason().map(str::to_string),
+                    created_at: time(d.created_at()),
+                })
+                .collect(),
+            events: service
+                .events()
+                .iter()
+                .map(|e| ServiceEvent {
+                    id: e.id().unwrap_or_default().to_string(),
+                    at: time(e.created_at()),
+                    message: e.message().unwrap_or_default().to_string(),
+                })
+                .collect(),
+            min_healthy_percent: config.and_then(|c| c.minimum_healthy_percent()),
+            max_percent: config.and_then(|c| c.maximum_percent()),
+            circuit_breaker: config
+                .and_then(|c| c.deployment_circuit_breaker())
+                .map(|b| CircuitBreakerState { enable: b.enable(), rollback: b.rollback() }),
+            health_check_grace_seconds: service.health_check_grace_period_seconds(),
+            launch: LaunchSettings {
+                launch_type: service.launch_type().map(|l| l.as_str().to_string()),
+                platform_version: service.platform_version().map(str::to_string),
+                network: service.network_configuration().cloned(),
+                capacity_providers: service.capacity_provider_strategy().to_vec(),
+            },
+        }
+    }
+
+    /// The deployment ECS is rolling out to.
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+}
+
+impl TaskState {
+    fn from_sdk(task: &ecs::Task) -> TaskState {
+        TaskState {
+            arn: task.task_arn().unwrap_or_default().to_string(),
+            task_definition: task.task_definition_arn().unwrap_or_default().to_string(),
+            last_status: task.last_status().unwrap_or_default().to_string(),
+            desired_status: task.desired_status().unwrap_or_default().to_string(),
+            stopped_reason: task.stopped_reason().map(str::to_string),
+            stop_code: task.stop_code().map(|c| c.as_str().to_string()),
+            started_by: task.started_by().map(str::to_string),
+            stopped_at: time(task.stopped_at()),
+            containers: task
+                .containers()
+                .iter()
+                .map(|c| ContainerState {
+                    name: c.name().unwrap_or_default().to_string(),
+                    last_status: c.last_status().map(str::to_string),
+                    exit_code: c.exit_code(),
+                    reason: c.reason().map(str::to_string),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Aws {
+    pub async fn describe_service(&self, cluster: &str, service: &str) -> Result<ServiceState, AwsError> {
+        const OP: &str = "ecs:DescribeServices";
+        let out = self
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        let found = out.services().iter().find(|s| s.status() != Some("INACTIVE"));
+        match found {
+            Some(found) => Ok(ServiceState::from_sdk(found)),
+            None => Err(AwsError {
+                operation: OP,
+                code: Some("ServiceNotFoundException".into()),
+                message: format!("service `{service}` does not exist in cluster `{cluster}`"),
+            }),
+        }
+    }
+
+    /// `family`, `family:revision` or an ARN.
+    pub async fn describe_task_definition(&self, reference: &str) -> Result<TaskDefinition, AwsError> {
+        const OP: &str = "ecs:DescribeTaskDefinition";
+        let capture = CaptureBody::default();
+        let out = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(reference)
+            .include(TaskDefinitionField::Tags)
+            .customize()
+            .interceptor(capture.clone())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        let raw = capture.json().ok_or_else(|| AwsError::new(OP, "the answer was not JSON"))?;
+        let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
+        Ok(TaskDefinition {
+            arn: typed.task_definition_arn().unwrap_or_default().to_string(),
+            family: typed.family().unwrap_or_default().to_string(),
+            revision: typed.revision() as i64,
+            json: raw.get("taskDefinition").cloned().unwrap_or_default(),
+            tags: raw.get("tags").cloned().unwrap_or(serde_json::Value::Array(Vec::new())),
+            registered_at: time(typed.registered_at()),
+        })
+    }
+
+    /// Registers exactly this RegisterTaskDefinition input.
+    pub async fn register_task_definition(&self, input: &serde_json::Value) -> Result<TaskDefinition, AwsError> {
+        const OP: &str = "ecs:RegisterTaskDefinition";
+        let family = input.get("family").and_then(|f| f.as_str()).unwrap_or_default();
+        let body = serde_json::to_vec(input).map_err(|e| AwsError::new(OP, e.to_string()))?;
+        let capture = CaptureBody::default();
+        let out = self
+            .ecs
+            .register_task_definition()
+            .family(family)
+            .customize()
+            .interceptor(ReplaceBody(body))
+            .interceptor(capture.clone())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
+        let raw = capture.json().unwrap_or_default();
+        Ok(TaskDefinition {
+            arn: typed.task_definition_arn().unwrap_or_default().to_string(),
+            family: typed.family().unwrap_or_default().to_string(),
+            revision: typed.revision() as i64,
+            json: raw.get("taskDefinition").cloned().unwrap_or_default(),
+            tags: raw.get("tags").cloned().unwrap_or(serde_json::Value::Array(Vec::new())),
+            registered_at: time(typed.registered_at()),
+        })
+    }
+
+    /// The family's ACTIVE revisions as `(revision, arn)`, newest first.
+    pub async fn active_revisions(&self, family: &str) -> Result<Vec<(i64, String)>, AwsError> {
+        const OP: &str = "ecs:ListTaskDefinitions";
+        let mut arns = Vec::new();
+        let mut pages = self
+            .ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .sort(SortOrder::Desc)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+            arns.extend(page.task_definition_arns().iter().cloned());
+        }
+        // `familyPrefix` matches prefixes, and not every endpoint sorts: do both here.
+        let mut revisions: Vec<(i64, String)> = arns
+            .into_iter()
+            .filter_map(|arn| {
+                let (name, revision) = arn.rsplit('/').next()?.rsplit_once(':')?;
+                (name == family).then(|| revision.parse().ok().map(|r| (r, arn.clone())))?
+            })
+            .collect();
+        revisions.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(revisions)
+    }
+
+    pub async fn deregister_task_definition(&self, arn: &str) -> Result<(), AwsError> {
+        self.ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))
+    }
+
+    pub async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceState, AwsError> {
+        const OP: &str = "ecs:UpdateService";
+        let mut request = self
+            .ecs
+            .update_service()
+            .cluster(&update.cluster)
+            .service(&update.service)
+            .force_new_deployment(update.force_new_deployment)
+            .set_task_definition(update.task_definition.clone())
+            .set_desired_count(update.desired_count)
+            .set_health_check_grace_period_seconds(update.health_check_grace_seconds);
+        if update.min_healthy_percent.is_some() || update.max_percent.is_some() || update.circuit_breaker.is_some() {
+            let breaker = update
+                .circuit_breaker
+                .map(|b| DeploymentCircuitBreaker::builder().enable(b.enable).rollback(b.rollback).build());
+            request = request.deployment_configuration(
+                DeploymentConfiguration::builder()
+                    .set_minimum_healthy_percent(update.min_healthy_percent)
+                    .set_maximum_percent(update.max_percent)
+                    .set_deployment_circuit_breaker(breaker)
+                    .build(),
+            );
+        }
+        let out = request.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
+        out.service().map(ServiceState::from_sdk).ok_or_else(|| AwsError::new(OP, "the answer has no service"))
+    }
+
+    pub async fn run_task(&self, request: &RunTaskRequest) -> Result<Vec<TaskState>, AwsError> {
+        const OP: &str = "ecs:RunTask";
+        let overrides: Vec<SdkContainerOverride> = request
+            .containers
+            .iter()
+            .map(|c| {
+                SdkContainerOverride::builder()
+                    .name(&c.name)
+                    .set_command(c.command.clone())
+                    .set_environment((!c.environment.is_empty()).then(|| {
+                        c.environment.iter().map(|(k, v)| KeyValuePair::builder().name(k).value(v).build()).collect()
+                    }))
+                    .build()
+            })
+            .collect();
+        let mut call = self
+            .ecs
+            .run_task()
+            .cluster(&request.cluster)
+            .task_definition(&request.task_definition)
+            .count(1)
+            .started_by(&request.started_by)
+            .set_network_configuration(request.launch.network.clone())
+            .set_platform_version(request.launch.platform_version.clone())
+            .overrides(TaskOverride::builder().set_container_overrides(Some(overrides)).build());
+        if request.launch.capacity_providers.is_empty() {
+            call = call.set_launch_type(request.launch.launch_type.as_deref().map(ecs::LaunchType::from));
+        } else {
+            call = call.set_capacity_provider_strategy(Some(request.launch.capacity_providers.clone()));
+        }
+        let out = call.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
+        if let Some(failure) = out.failures().first() {
+            return Err(AwsError {
+                operation: OP,
+                code: failure.reason().map(str::to_string),
+                message: format!(
+                    "the task could not be placed: {}{}",
+                    failure.reason().unwrap_or("unknown reason"),
+                    failure.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+            });
+        }
+        Ok(out.tasks().iter().map(TaskState::from_sdk).collect())
+    }
+
+    pub async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<TaskState>, AwsError> {
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tasks = Vec::new();
+        // DescribeTasks takes at most 100 tasks a call.
+        for chunk in arns.chunks(100) {
+            let out = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+            tasks.extend(out.tasks().iter().map(TaskState::from_sdk));
+        }
+        Ok(tasks)
+    }
+
+    /// Tasks of a service (or started by a tag), running or recently stopped.
+    pub async fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+        started_by: Option<&str>,
+        stopped: bool,
+    ) -> Result<Vec<String>, AwsError> {
+        const OP: &str = "ecs:ListTasks";
+        let status = if stopped { DesiredStatus::Stopped } else { DesiredStatus::Running };
+        let mut pages = self
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .set_service_name(service.map(str::to_string))
+            .set_started_by(started_by.map(str::to_string))
+            .desired_status(status)
+            .into_paginator()
+            .send();
+        let mut arns = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+            arns.extend(page.task_arns().iter().cloned());
+        }
+        Ok(arns)
+    }
+}

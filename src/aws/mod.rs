@@ -1,0 +1,71 @@
+//! The only module that names `aws_sdk_*`: thin calls to ECS, ECR and
+//! Application Auto Scaling that take and give the domain types below.
+
+mod ecs;
+mod error;
+mod raw_json;
+mod scaling;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+
+pub use ecs::*;
+pub use error::AwsError;
+pub use scaling::*;
+
+/// How to reach AWS; everything else comes from the default chain
+/// (environment, profiles with SSO, web identity, container and instance
+/// credentials) and `AWS_ENDPOINT_URL`.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// Clients for one account and region.
+#[derive(Clone)]
+pub struct Aws {
+    ecs: aws_sdk_ecs::Client,
+    scaling: aws_sdk_applicationautoscaling::Client,
+    #[allow(dead_code)] // `push` (the image issue) is its user.
+    ecr: aws_sdk_ecr::Client,
+    pub region: String,
+}
+
+impl Aws {
+    pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
+        // Throttling and 5xx answers are retried with exponential backoff and
+        // jitter; every attempt and every call has a deadline.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(250)))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .operation_timeout(Duration::from_secs(90))
+                    .build(),
+            );
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let config = loader.load().await;
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            AwsError::new(
+                "configuration",
+                "no AWS region: set `region` in the pipeline, pass --region, or set AWS_REGION",
+            )
+        })?;
+        Ok(Aws {
+            ecs: aws_sdk_ecs::Client::new(&config),
+            scaling: aws_sdk_applicationautoscaling::Client::new(&config),
+            ecr: aws_sdk_ecr::Client::new(&config),
+            region,
+        })
+    }
+}

@@ -1,0 +1,252 @@
+//! Task definitions as JSON: from what ECS describes (or a file holds) to
+//! exactly the input RegisterTaskDefinition accepts, with a pipeline's
+//! container overrides applied. Pure functions; `plan` diffs their output and
+//! `run` registers it.
+
+use serde_json::{Map, Value};
+
+/// The members of RegisterTaskDefinition's input. Everything else a
+/// description carries (ARN, revision, status, requiresAttributes,
+/// compatibilities, registeredAt/By, deregisteredAt, …) is output only.
+pub const INPUT_FIELDS: &[&str] = &[
+    "family",
+    "taskRoleArn",
+    "executionRoleArn",
+    "networkMode",
+    "containerDefinitions",
+    "volumes",
+    "placementConstraints",
+    "requiresCompatibilities",
+    "cpu",
+    "memory",
+    "tags",
+    "pidMode",
+    "ipcMode",
+    "proxyConfiguration",
+    "inferenceAccelerators",
+    "ephemeralStorage",
+    "runtimePlatform",
+    "enableFaultInjection",
+];
+
+/// One `container "NAME" { … }` block with its values resolved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerChanges {
+    pub name: String,
+    pub image: Option<String>,
+    /// Merged into `environment` by name.
+    pub env: Vec<(String, String)>,
+    /// Merged into `secrets` by name (`valueFrom` is an ARN or parameter name).
+    pub secrets: Vec<(String, String)>,
+    pub command: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    pub containers: Vec<ContainerChanges>,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskdefError {
+    #[error("the task definition has no container `{name}`; its containers are {}", list(.available))]
+    UnknownContainer { name: String, available: Vec<String> },
+    #[error("the task definition is not a JSON object with `containerDefinitions`")]
+    Malformed,
+}
+
+fn list(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// A file's task definition, or a description's `taskDefinition` (with its
+/// `tags` beside it), reduced to RegisterTaskDefinition's input.
+pub fn register_input(described: &Value, tags: Option<&Value>) -> Result<Map<String, Value>, TaskdefError> {
+    let described = described.get("taskDefinition").unwrap_or(described);
+    let object = described.as_object().ok_or(TaskdefError::Malformed)?;
+    if !object.get("containerDefinitions").is_some_and(Value::is_array) {
+        return Err(TaskdefError::Malformed);
+    }
+    let mut input: Map<String, Value> = object
+        .iter()
+        .filter(|(k, _)| INPUT_FIELDS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Empty lists are what ECS describes for "none"; leave them out so the
+    // input reads as people write it and the tags rule below holds.
+    input.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
+    if let Some(tags) = tags.filter(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
+        input.insert("tags".into(), tags.clone());
+    }
+    Ok(input)
+}
+
+/// Applies a `register` block's changes.
+pub fn apply(input: &mut Map<String, Value>, changes: &Changes) -> Result<(), TaskdefError> {
+    if let Some(cpu) = &changes.cpu {
+        input.insert("cpu".into(), Value::String(cpu.clone()));
+    }
+    if let Some(memory) = &changes.memory {
+        input.insert("memory".into(), Value::String(memory.clone()));
+    }
+    let definitions =
+        input.get_mut("containerDefinitions").and_then(Value::as_array_mut).ok_or(TaskdefError::Malformed)?;
+    let names: Vec<String> =
+        definitions.iter().filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_string)).collect();
+    for change in &changes.containers {
+        let Some(definition) =
+            definitions.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(change.name.as_str()))
+        else {
+            return Err(TaskdefError::UnknownContainer { name: change.name.clone(), available: names.clone() });
+        };
+        let definition = definition.as_object_mut().ok_or(TaskdefError::Malformed)?;
+        if let Some(image) = &change.image {
+            definition.insert("image".into(), Value::String(image.clone()));
+        }
+        if let Some(command) = &change.command {
+            definition.insert("command".into(), command.iter().cloned().map(Value::String).collect());
+        }
+        merge_by_name(definition, "environment", "value", &change.env);
+        merge_by_name(definition, "secrets", "valueFrom", &change.secrets);
+    }
+    Ok(())
+}
+
+/// `environment` and `secrets` are lists of `{name, …}`: replace by name, append new.
+fn merge_by_name(definition: &mut Map<String, Value>, field: &str, value_key: &str, entries: &[(String, String)]) {
+    if entries.is_empty() {
+        return;
+    }
+    let list = definition.entry(field).or_insert_with(|| Value::Array(Vec::new()));
+    if !list.is_array() {
+        *list = Value::Array(Vec::new());
+    }
+    let list = list.as_array_mut().expect("made an array above");
+    for (name, value) in entries {
+        let entry = serde_json::json!({ "name": name, value_key: value });
+        match list.iter_mut().find(|e| e.get("name").and_then(Value::as_str) == Some(name)) {
+            Some(existing) => *existing = entry,
+            None => list.push(entry),
+        }
+    }
+}
+
+/// The container names of a task definition.
+pub fn container_names(input: &Map<String, Value>) -> Vec<String> {
+    input
+        .get("containerDefinitions")
+        .and_then(Value::as_array)
+        .map(|defs| defs.iter().filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Pretty JSON with `secrets` values hidden, for plans and diffs: a
+/// `valueFrom` names where a secret lives, which is itself worth keeping out
+/// of CI logs.
+pub fn display(input: &Map<String, Value>) -> String {
+    let mut shown = Value::Object(input.clone());
+    if let Some(defs) = shown.get_mut("containerDefinitions").and_then(Value::as_array_mut) {
+        for def in defs {
+            if let Some(secrets) = def.get_mut("secrets").and_then(Value::as_array_mut) {
+                for secret in secrets {
+                    if let Some(value) = secret.get_mut("valueFrom") {
+                        *value = Value::String("(hidden)".into());
+                    }
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&shown).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn described() -> Value {
+        json!({
+            "taskDefinition": {
+                "taskDefinitionArn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:41",
+                "family": "web",
+                "revision": 41,
+                "status": "ACTIVE",
+                "requiresAttributes": [{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}],
+                "compatibilities": ["EC2", "FARGATE"],
+                "registeredAt": 1700000000.0,
+                "registeredBy": "arn:aws:iam::123456789012:user/ci",
+                "networkMode": "awsvpc",
+                "cpu": "256",
+                "memory": "512",
+                "volumes": [],
+                "placementConstraints": [],
+                "containerDefinitions": [{
+                    "name": "web",
+                    "image": "web:old",
+                    "environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                    "secrets": [{"name": "DB", "valueFrom": "arn:aws:ssm:eu-west-1:1:parameter/db"}]
+                }, {"name": "sidecar", "image": "envoy"}]
+            },
+            "tags": [{"key": "team", "value": "web"}]
+        })
+    }
+
+    #[test]
+    fn keeps_only_input_fields_and_the_tags() {
+        let raw = described();
+        let input = register_input(&raw, raw.get("tags")).unwrap();
+        let mut keys: Vec<&str> = input.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["containerDefinitions", "cpu", "family", "memory", "networkMode", "tags"]);
+    }
+
+    #[test]
+    fn overrides_merge_env_and_secrets_by_name() {
+        let raw = described();
+        let mut input = register_input(&raw, None).unwrap();
+        let changes = Changes {
+            containers: vec![ContainerChanges {
+                name: "web".into(),
+                image: Some("repo@sha256:abc".into()),
+                env: vec![("B".into(), "20".into()), ("C".into(), "3".into())],
+                secrets: vec![("API".into(), "arn:aws:secretsmanager:x".into())],
+                command: Some(vec!["serve".into()]),
+            }],
+            cpu: Some("1 vCPU".into()),
+            memory: None,
+        };
+        apply(&mut input, &changes).unwrap();
+        let web = &input["containerDefinitions"][0];
+        assert_eq!(web["image"], "repo@sha256:abc");
+        assert_eq!(
+            web["environment"],
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "20"}, {"name": "C", "value": "3"}])
+        );
+        assert_eq!(web["secrets"][1], json!({"name": "API", "valueFrom": "arn:aws:secretsmanager:x"}));
+        assert_eq!(web["command"], json!(["serve"]));
+        assert_eq!(input["cpu"], "1 vCPU");
+        assert_eq!(input["containerDefinitions"][1], json!({"name": "sidecar", "image": "envoy"}));
+    }
+
+    #[test]
+    fn an_unknown_container_lists_the_real_ones() {
+        let mut input = register_input(&described(), None).unwrap();
+        let changes = Changes {
+            containers: vec![ContainerChanges { name: "api".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        assert_eq!(
+            apply(&mut input, &changes).unwrap_err().to_string(),
+            "the task definition has no container `api`; its containers are `web`, `sidecar`"
+        );
+    }
+
+    #[test]
+    fn secrets_are_hidden_when_shown() {
+        let input = register_input(&described(), None).unwrap();
+        let shown = display(&input);
+        assert!(shown.contains("(hidden)"));
+        assert!(!shown.contains("parameter/db"));
+    }
+}

@@ -1,0 +1,93 @@
+//! Puts a cluster, task definitions, a service and a scalable target into
+//! moto with the AWS SDK, the way an account looks before a deploy.
+#![allow(dead_code)]
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
+use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret};
+
+pub struct Account {
+    pub ecs: aws_sdk_ecs::Client,
+    pub scaling: aws_sdk_applicationautoscaling::Client,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl Account {
+    pub fn new(endpoint: &str) -> Account {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let config = runtime.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_ecs::config::Credentials::new("test", "test", None, None, "tests"))
+                .load(),
+        );
+        Account {
+            ecs: aws_sdk_ecs::Client::new(&config),
+            scaling: aws_sdk_applicationautoscaling::Client::new(&config),
+            runtime,
+        }
+    }
+
+    pub fn cluster(&self, name: &str) {
+        self.runtime.block_on(self.ecs.create_cluster().cluster_name(name).send()).unwrap();
+    }
+
+    /// Registers a revision of `family` with one container `name` running `image`.
+    pub fn task_definition(&self, family: &str, container: &str, image: &str) -> String {
+        let definition = ContainerDefinition::builder()
+            .name(container)
+            .image(image)
+            .memory(256)
+            .essential(true)
+            .environment(KeyValuePair::builder().name("LOG_LEVEL").value("info").build())
+            .secrets(
+                Secret::builder()
+                    .name("DB_PASSWORD")
+                    .value_from("arn:aws:ssm:us-east-1:123456789012:parameter/db")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let out = self
+            .runtime
+            .block_on(self.ecs.register_task_definition().family(family).container_definitions(definition).send())
+            .unwrap();
+        out.task_definition().unwrap().task_definition_arn().unwrap().to_string()
+    }
+
+    pub fn service(&self, cluster: &str, name: &str, task_definition: &str, desired: i32) {
+        self.runtime
+            .block_on(
+                self.ecs
+                    .create_service()
+                    .cluster(cluster)
+                    .service_name(name)
+                    .task_definition(task_definition)
+                    .desired_count(desired)
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    pub fn scalable_target(&self, cluster: &str, service: &str, scale_in_suspended: bool) {
+        self.runtime
+            .block_on(
+                self.scaling
+                    .register_scalable_target()
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                    .resource_id(format!("service/{cluster}/{service}"))
+                    .min_capacity(1)
+                    .max_capacity(10)
+                    .suspended_state(
+                        SuspendedState::builder()
+                            .dynamic_scaling_in_suspended(scale_in_suspended)
+                            .dynamic_scaling_out_suspended(false)
+                            .scheduled_scaling_suspended(false)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap();
+    }
+}

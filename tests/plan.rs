@@ -1,0 +1,175 @@
+//! `ecsflow plan` against moto: what it shows, its exit codes, and that it
+//! makes read-only calls only (moto's request recorder sees every call).
+
+#[path = "common/aws_setup.rs"]
+mod aws_setup;
+mod common;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::process::Command;
+
+use aws_setup::Account;
+use moto::Moto;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn plan(moto: &Moto, source: &str, args: &[&str]) -> Run {
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
+        .arg("plan")
+        .arg("deploy.ecsflow")
+        .args(args)
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A cluster `prod` with service `web` on `web:1` (nginx:1.25), desired 2,
+/// whose scalable target has scale-in suspended, and `web:2`, `web:3` older
+/// revisions around for pruning.
+fn account(moto: &Moto) -> Account {
+    let account = Account::new(&moto.endpoint());
+    account.cluster("prod");
+    let live = account.task_definition("web", "web", "nginx:1.25");
+    account.task_definition("web", "web", "nginx:1.24");
+    account.task_definition("web", "web", "nginx:1.23");
+    account.service("prod", "web", &live, 2);
+    account.scalable_target("prod", "web", true);
+    account
+}
+
+const DEPLOY: &str = r#"
+cluster = "prod"
+param image = "nginx:1.26"
+param replicas: int = 3
+service web = "web"
+
+let td = register from web {
+  container "web" {
+    image = image
+    env     = { RELEASE = "r42" }
+    secrets = { API_KEY = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key" }
+  }
+}
+suspend-scaling web
+update web {
+  task-definition = td
+  desired-count   = replicas
+  circuit-breaker = rollback
+}
+await-stable web
+resume-scaling web
+prune td keep 1
+on-failure {
+  rollback web
+}
+"#;
+
+#[test]
+fn plan_shows_every_change_and_calls_only_read_only_apis() {
+    let moto = Moto::start();
+    let _account = account(&moto);
+    moto.start_recording();
+    let run = plan(&moto, DEPLOY, &[]);
+    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+
+    let out = &run.stdout;
+    assert!(out.starts_with("plan for pipeline `deploy` in us-east-1\n"), "{out}");
+    // The new revision, as a diff against the live one.
+    assert!(out.contains("registers web:4"), "{out}");
+    assert!(out.contains("-      \"image\": \"nginx:1.25\","), "{out}");
+    assert!(out.contains("+      \"image\": \"nginx:1.26\","), "{out}");
+    assert!(out.contains("+          \"name\": \"RELEASE\","), "{out}");
+    // Secrets' sources never show.
+    assert!(out.contains("\"valueFrom\": \"(hidden)\""), "{out}");
+    assert!(!out.contains("parameter/db") && !out.contains("secret:api-key"), "{out}");
+    assert!(out.contains("scale-in suspended, scale-out active, scheduled active → all suspended"), "{out}");
+    assert!(out.contains("rolls out web (desired 3)"), "{out}");
+    assert!(out.contains("task-definition: web:1 → web:4"), "{out}");
+    assert!(out.contains("desired-count: 2 → 3"), "{out}");
+    assert!(out.contains("circuit-breaker: off → rollback"), "{out}");
+    assert!(out.contains("all suspended → scale-in suspended, scale-out active, scheduled active"), "{out}");
+    // web:1 is live and the rollback target; web:4 would be new: 2 and 3 go.
+    assert!(out.contains("deregisters web:3, web:2 of `web`, keeping the newest 1"), "{out}");
+    assert!(out.ends_with("5 steps would change something\n"), "{out}");
+    assert!(!run.stdout.contains("test-secret-value") && !run.stderr.contains("test-secret-value"));
+
+    let actions = moto.recorded_actions();
+    assert!(!actions.is_empty());
+    for action in &actions {
+        assert!(
+            action.starts_with("Describe") || action.starts_with("List"),
+            "plan made a mutating call: {action} in {actions:?}"
+        );
+    }
+}
+
+#[test]
+fn an_up_to_date_pipeline_plans_no_change_and_exits_0() {
+    let moto = Moto::start();
+    let _account = account(&moto);
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nlet td = register from web {\n  container \"web\" { image = \"nginx:1.25\" }\n}\nupdate web { task-definition = td, desired-count = 2 }\nawait-stable web\n";
+    let run = plan(&moto, source, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("no change: uses web:1"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("no changes: running this pipeline would change nothing\n"), "{}", run.stdout);
+}
+
+#[test]
+fn plan_as_json() {
+    let moto = Moto::start();
+    let _account = account(&moto);
+    let run = plan(&moto, DEPLOY, &["--format", "json", "--param", "replicas=2"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["changes"], true);
+    assert_eq!(json["steps"][0]["step"], "let td = register from web");
+    assert_eq!(json["steps"][0]["line"], 7);
+    assert!(json["steps"][0]["diff"].as_str().unwrap().contains("nginx:1.26"));
+    // `--param replicas=2` leaves the desired count as it is.
+    let update = json["steps"][2]["details"].as_array().unwrap();
+    assert!(!update.iter().any(|d| d.as_str().unwrap().starts_with("desired-count")), "{update:?}");
+}
+
+#[test]
+fn a_missing_service_is_an_error_at_its_step() {
+    let moto = Moto::start();
+    let _account = account(&moto);
+    let run = plan(&moto, "cluster = \"prod\"\nservice api = \"api\"\nupdate api { desired-count = 1 }\n", &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("ecs:DescribeServices"), "{}", run.stderr);
+    assert!(run.stderr.contains("deploy.ecsflow:3:1"), "{}", run.stderr);
+}
+
+#[test]
+fn params_are_checked_against_their_types_and_names() {
+    let moto = Moto::start();
+    let run = plan(&moto, DEPLOY, &["--param", "replicas=three"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("`three` is not a valid `int` for param `replicas`"), "{}", run.stderr);
+    let run = plan(&moto, DEPLOY, &["--param", "replica=3"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("this pipeline has no param `replica`"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `replicas`?"), "{}", run.stderr);
+    let run = plan(&moto, "param tag = env(\"ECSFLOW_TEST_UNSET_VARIABLE\")\nlet _t = tag\n", &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("environment variable `ECSFLOW_TEST_UNSET_VARIABLE` is not set"), "{}", run.stderr);
+    let run = plan(&moto, "param tag = \"a\"\nlet _t = tag\n", &["--param", "oops"]);
+    assert_eq!(run.code, 2, "a malformed --param is a usage error");
+}
