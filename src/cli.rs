@@ -35,6 +35,31 @@ enum Command {
     /// Show what a run would change, with read-only AWS calls only.
     /// Exits 0 when nothing would change, 2 when something would, 1 on error.
     Plan(PlanArgs),
+    /// Run a pipeline against AWS. Exits 0 on success, 1 on a failed step,
+    /// 130/143 when interrupted by SIGINT/SIGTERM.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The pipeline file.
+    file: PathBuf,
+    /// Set a param: `--param tag=abc123` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// How to show progress: a live display on a terminal, else plain lines;
+    /// `json` prints one JSON event per line.
+    #[arg(long, value_enum, default_value_t = RunFormat::Auto)]
+    format: RunFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RunFormat {
+    Auto,
+    Plain,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +138,20 @@ pub fn main() -> i32 {
             &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
             matches!(args.format, PlanFormat::Json),
         ),
+        Command::Run(args) => {
+            let style = match args.format {
+                RunFormat::Json => crate::exec::report::Style::Json,
+                RunFormat::Plain => crate::exec::report::Style::Plain,
+                RunFormat::Auto if std::io::stderr().is_terminal() => crate::exec::report::Style::Live,
+                RunFormat::Auto => crate::exec::report::Style::Plain,
+            };
+            crate::commands::run(
+                &args.file,
+                &args.params,
+                &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
+                style,
+            )
+        }
     }
 }
 

@@ -46,43 +46,47 @@ fn connect_options(defaults: &ServiceDefaults, options: &ConnectOptions) -> Resu
     }
 }
 
-pub fn plan(path: &Path, params: &[(String, String)], options: &ConnectOptions, json: bool) -> i32 {
-    let base_dir = match std::env::current_dir() {
-        Ok(dir) => dir,
-        Err(error) => {
-            eprintln!("error: cannot read the current directory: {error}");
-            return exit::USAGE;
+/// A checked pipeline with its params bound, ready to plan or run.
+struct Prepared {
+    base_dir: std::path::PathBuf,
+    file: CheckedFile,
+    scope: Scope,
+    defaults: ServiceDefaults,
+    options: ConnectOptions,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn prepare(path: &Path, params: &[(String, String)], options: &ConnectOptions) -> Result<Prepared, i32> {
+    let base_dir = std::env::current_dir().map_err(|error| {
+        eprintln!("error: cannot read the current directory: {error}");
+        exit::USAGE
+    })?;
+    let file = load(path, &base_dir)?;
+    let pipeline = file.pipeline.as_ref().expect("load returns checked files");
+    let (scope, defaults) = Scope::start(pipeline, params, &ProcessEnvironment).map_err(|errors| {
+        for error in errors {
+            eprintln!("{}", render_report(&file.path, &file.text, error, color()));
         }
-    };
-    let file = match load(path, &base_dir) {
-        Ok(file) => file,
+        exit::ERRORS
+    })?;
+    let options = connect_options(&defaults, options).map_err(|message| {
+        eprintln!("error: {message}");
+        exit::USAGE
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| {
+        eprintln!("error: cannot start the async runtime: {error}");
+        exit::ERRORS
+    })?;
+    Ok(Prepared { base_dir, file, scope, defaults, options, runtime })
+}
+
+pub fn plan(path: &Path, params: &[(String, String)], options: &ConnectOptions, json: bool) -> i32 {
+    let Prepared { base_dir, file, scope, options, runtime, .. } = match prepare(path, params, options) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let pipeline = file.pipeline.as_ref().expect("load returns checked files");
+    let pipeline = file.pipeline.as_ref().expect("prepared pipelines are checked");
     let env = ProcessEnvironment;
-    let (scope, defaults) = match Scope::start(pipeline, params, &env) {
-        Ok(started) => started,
-        Err(errors) => {
-            for error in errors {
-                eprintln!("{}", render_report(&file.path, &file.text, error, color()));
-            }
-            return exit::ERRORS;
-        }
-    };
-    let options = match connect_options(&defaults, options) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit::ERRORS;
-        }
-    };
     runtime.block_on(async {
         let aws = match Aws::connect(&options).await {
             Ok(aws) => aws,
@@ -110,5 +114,39 @@ pub fn plan(path: &Path, params: &[(String, String)], options: &ConnectOptions, 
                 exit::ERRORS
             }
         }
+    })
+}
+
+pub fn run(
+    path: &Path,
+    params: &[(String, String)],
+    options: &ConnectOptions,
+    style: crate::exec::report::Style,
+) -> i32 {
+    let Prepared { base_dir, file, scope, defaults, options, runtime } = match prepare(path, params, options) {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
+    };
+    let env = ProcessEnvironment;
+    runtime.block_on(async {
+        // Listen before the first call, so no signal is lost to the default handler.
+        let mut signals = match crate::exec::Signals::listen() {
+            Ok(signals) => signals,
+            Err(error) => {
+                eprintln!("error: cannot listen for signals: {error}");
+                return exit::ERRORS;
+            }
+        };
+        let aws = match Aws::connect(&options).await {
+            Ok(aws) => aws,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return exit::ERRORS;
+            }
+        };
+        let reporter = crate::exec::report::Reporter::new(style);
+        let cluster = defaults.cluster.clone().unwrap_or_else(|| "default".into());
+        let runner = crate::exec::Runner::new(&aws, &file, &base_dir, &env, &reporter, scope, cluster);
+        runner.run(&mut signals).await
     })
 }

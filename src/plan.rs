@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::aws::{Aws, AwsError, ScalingSuspension, ServiceState};
 use crate::check::pipeline::{Action, Base, BindingId, CircuitBreaker, ContainerOverride, Pipeline, Step, Wait};
 use crate::eval::{Environment, EvalError, Outcome, Scope, ServiceRef, Val};
+use crate::register::{family_of, short, BaseRef};
 use crate::syntax::ast::Span;
-use crate::taskdef::{self, Changes, ContainerChanges};
+use crate::taskdef;
 
 #[derive(Debug, Serialize)]
 pub struct Plan {
@@ -142,7 +142,8 @@ impl<'a> Planner<'a> {
 
     fn title(&self, step: &Step) -> String {
         let text = &self.source[step.span.start..step.span.end];
-        let first_line = text.lines().next().unwrap_or_default().trim_end_matches('{').trim();
+        // The step's head: its first line, up to its block.
+        let first_line = text.lines().next().unwrap_or_default().split('{').next().unwrap_or_default().trim();
         match step.binds {
             Some(id) => format!("let {} = {first_line}", self.binding_name(id)),
             None => first_line.to_string(),
@@ -283,7 +284,7 @@ impl<'a> Planner<'a> {
                     let mut new_td = None;
                     if let Some(td) = &update.task_definition {
                         let to = self.value(td)?.text();
-                        change("task-definition", short_td(&state.task_definition), short_td(&to));
+                        change("task-definition", short(&state.task_definition), short(&to));
                         new_td = Some(to);
                     }
                     let mut desired = state.desired.to_string();
@@ -353,7 +354,7 @@ impl<'a> Planner<'a> {
                 }
                 Action::RunTask(run) => {
                     let td = self.value(&run.task_definition)?.text();
-                    let mut details = vec![format!("runs a task of {}", short_td(&td))];
+                    let mut details = vec![format!("runs a task of {}", short(&td))];
                     if let Some(like) = run.like {
                         let model = self.service(like, step.keyword).await?;
                         let launch = &model.state.launch;
@@ -386,13 +387,13 @@ impl<'a> Planner<'a> {
                         Some(target) => vec![format!(
                             "rolls {} back: {} → {}",
                             model.state.name,
-                            short_td(&model.state.task_definition),
-                            short_td(target)
+                            short(&model.state.task_definition),
+                            short(target)
                         )],
                         None => vec![format!(
                             "rolls {} back to the revision before {}",
                             model.state.name,
-                            short_td(&model.state.task_definition)
+                            short(&model.state.task_definition)
                         )],
                     };
                     self.planned(step, true, details)
@@ -431,104 +432,30 @@ impl<'a> Planner<'a> {
         Ok(lines)
     }
 
-    fn changes(&self, register: &crate::check::pipeline::Register) -> Result<Changes, PlanError> {
-        let mut changes = Changes::default();
-        let text_or_int =
-            |v: &crate::check::pipeline::Value| -> Result<String, PlanError> { Ok(self.value(v)?.text()) };
-        changes.cpu = register.cpu.as_ref().map(text_or_int).transpose()?;
-        changes.memory = register.memory.as_ref().map(text_or_int).transpose()?;
-        for container in &register.containers {
-            let pairs = |v: &Option<crate::check::pipeline::Value>| -> Result<Vec<(String, String)>, PlanError> {
-                match v.as_ref().map(|v| self.value(v)).transpose()? {
-                    Some(Val::Map(entries)) => Ok(entries.into_iter().map(|(k, v)| (k, v.text())).collect()),
-                    _ => Ok(Vec::new()),
-                }
-            };
-            let command = match container.command.as_ref().map(|v| self.value(v)).transpose()? {
-                Some(Val::List(items)) => Some(items.iter().map(Val::text).collect()),
-                _ => None,
-            };
-            changes.containers.push(ContainerChanges {
-                name: container.name.clone(),
-                image: container.image.as_ref().map(|v| self.value(v).map(|v| v.text())).transpose()?,
-                env: pairs(&container.env)?,
-                secrets: pairs(&container.secrets)?,
-                command,
-            });
-        }
-        Ok(changes)
-    }
-
     async fn register(
         &mut self,
         step: &Step,
         register: &crate::check::pipeline::Register,
     ) -> Result<PlannedStep, PlanError> {
         let span = step.keyword;
-        // The base, and the revision it would be compared with.
-        let (base_input, compare_with, family): (Map<String, Value>, Option<(String, Map<String, Value>)>, String) =
-            match &register.base {
-                Base::Service(id) => {
-                    let model = self.service(*id, span).await?;
-                    let live = self
-                        .aws
-                        .describe_task_definition(&model.state.task_definition)
-                        .await
-                        .map_err(|e| PlanError::aws(e, span))?;
-                    let input =
-                        taskdef::register_input(&live.json, Some(&live.tags)).map_err(|e| self.td_error(e, span))?;
-                    (input.clone(), Some((short_td(&live.arn), input)), live.family)
-                }
-                Base::Family(family) => {
-                    let family = self.text(family)?;
-                    let revisions = self.aws.active_revisions(&family).await.map_err(|e| PlanError::aws(e, span))?;
-                    let Some((_, arn)) = revisions.first() else {
-                        return Err(PlanError::Aws {
-                            message: format!("task definition family `{family}` has no ACTIVE revision"),
-                            span,
-                            help: Some("register a first revision with `register file \"…\"`".into()),
-                        });
-                    };
-                    let latest = self.aws.describe_task_definition(arn).await.map_err(|e| PlanError::aws(e, span))?;
-                    let input = taskdef::register_input(&latest.json, Some(&latest.tags))
-                        .map_err(|e| self.td_error(e, span))?;
-                    (input.clone(), Some((short_td(&latest.arn), input)), family)
-                }
-                Base::File(path) => {
-                    let path = self.text(path)?;
-                    let full = self.base_dir.join(&path);
-                    let json: Value = std::fs::read(&full)
-                        .map_err(|e| e.to_string())
-                        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
-                        .map_err(|message| PlanError::TaskDefinition {
-                            message: format!("cannot read `{path}`: {message}"),
-                            span,
-                            label: "this task definition file".into(),
-                        })?;
-                    let input = taskdef::register_input(&json, json.get("tags")).map_err(|e| self.td_error(e, span))?;
-                    let family = input.get("family").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let revisions = self.aws.active_revisions(&family).await.map_err(|e| PlanError::aws(e, span))?;
-                    let latest = match revisions.first() {
-                        Some((_, arn)) => {
-                            let latest =
-                                self.aws.describe_task_definition(arn).await.map_err(|e| PlanError::aws(e, span))?;
-                            let latest_input = taskdef::register_input(&latest.json, Some(&latest.tags))
-                                .map_err(|e| self.td_error(e, span))?;
-                            Some((short_td(&latest.arn), latest_input))
-                        }
-                        None => None,
-                    };
-                    (input, latest, family)
-                }
-            };
+        let base_ref = match &register.base {
+            Base::Service(id) => BaseRef::Service(self.service_ref(*id)),
+            Base::Family(family) => BaseRef::Family(self.text(family)?),
+            Base::File(path) => BaseRef::File(self.text(path)?),
+        };
+        let base =
+            crate::register::base(self.aws, &base_ref, self.base_dir).await.map_err(|e| self.base_error(e, span))?;
+        let compare_with = base.current.map(|(name, _, input)| (name, input));
+        let (base_input, family) = (base.input, base.family);
         let mut input = base_input;
-        taskdef::apply(&mut input, &self.changes(register)?).map_err(|e| self.td_error(e, span))?;
+        let changes = crate::register::changes(register, &|v| self.value(v))?;
+        taskdef::apply(&mut input, &changes).map_err(|e| self.td_error(e, span))?;
         // The number ECS would give: one past the family's newest revision.
         let newest = match self.registered.get(&family).and_then(|r| r.first()) {
             Some(planned) => Some(planned.clone()),
             None => {
                 let revisions = self.aws.active_revisions(&family).await.map_err(|e| PlanError::aws(e, span))?;
-                revisions.first().map(|(_, arn)| short_td(arn))
+                revisions.first().map(|(_, arn)| short(arn))
             }
         };
         let next = newest.as_deref().map(next_revision).unwrap_or_else(|| format!("{family}:1"));
@@ -576,7 +503,7 @@ impl<'a> Planner<'a> {
             .await
             .map_err(|e| PlanError::aws(e, span))?
             .into_iter()
-            .map(|(_, arn)| short_td(&arn))
+            .map(|(_, arn)| short(&arn))
             .collect();
         // Revisions this run registers are the newest.
         for planned in self.registered.get(&family).into_iter().flatten().rev() {
@@ -587,7 +514,7 @@ impl<'a> Planner<'a> {
             .values()
             .flat_map(|m| [Some(m.state.task_definition.clone()), m.before_update.clone()])
             .flatten()
-            .map(|t| short_td(&t))
+            .map(|t| short(&t))
             .collect();
         let doomed: Vec<String> =
             revisions.iter().skip(keep).filter(|name| !protected.contains(name)).cloned().collect();
@@ -599,6 +526,13 @@ impl<'a> Planner<'a> {
         Ok(self.planned(step, !doomed.is_empty(), details))
     }
 
+    fn base_error(&self, error: crate::register::BaseError, span: Span) -> PlanError {
+        match error {
+            crate::register::BaseError::Aws(e) => PlanError::aws(e, span),
+            other => PlanError::TaskDefinition { message: other.to_string(), span, label: "in this register".into() },
+        }
+    }
+
     fn td_error(&self, error: taskdef::TaskdefError, span: Span) -> PlanError {
         PlanError::TaskDefinition { message: error.to_string(), span, label: "in this register".into() }
     }
@@ -606,19 +540,6 @@ impl<'a> Planner<'a> {
 
 fn opt(value: Option<i32>) -> String {
     value.map(|v| v.to_string()).unwrap_or_else(|| "(unset)".into())
-}
-
-/// `arn:…:task-definition/web:41` → `web:41`.
-pub fn short_td(reference: &str) -> String {
-    reference.rsplit('/').next().unwrap_or(reference).to_string()
-}
-
-fn family_of(reference: &str) -> String {
-    let short = short_td(reference);
-    match short.rsplit_once(':') {
-        Some((family, revision)) if revision.chars().all(|c| c.is_ascii_digit()) => family.to_string(),
-        _ => short.split(' ').next().unwrap_or_default().to_string(),
-    }
 }
 
 fn next_revision(name: &str) -> String {

@@ -31,7 +31,7 @@ fn examples(doc: &str) -> Vec<Example> {
                 }
                 body.push_str(inner);
             }
-            blocks.push((lang.to_string(), body, start..start + 0));
+            blocks.push((lang.to_string(), body, start..start));
             let end = blocks.len() - 1;
             let len = blocks[end].1.len();
             blocks[end].2 = start..start + len;

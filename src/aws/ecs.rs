@@ -321,7 +321,7 @@ impl Aws {
                 (name == family).then(|| revision.parse().ok().map(|r| (r, arn.clone())))?
             })
             .collect();
-        revisions.sort_by(|a, b| b.0.cmp(&a.0));
+        revisions.sort_by_key(|r| std::cmp::Reverse(r.0));
         Ok(revisions)
     }
 
@@ -405,6 +405,18 @@ impl Aws {
             });
         }
         Ok(out.tasks().iter().map(TaskState::from_sdk).collect())
+    }
+
+    pub async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<(), AwsError> {
+        self.ecs
+            .stop_task()
+            .cluster(cluster)
+            .task(arn)
+            .reason(reason)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("ecs:StopTask", e))
     }
 
     pub async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<TaskState>, AwsError> {

@@ -559,7 +559,7 @@ fn from_pest(source: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
     } else if found == "end of file" && expected.contains('}') {
         Some("a block opened above is not closed; add the missing `}`".to_string())
     } else if expected.starts_with("a value")
-        && found.starts_with(|c: char| c == '`')
+        && found.starts_with('`')
         && found[1..].starts_with(|c: char| c.is_ascii_digit())
     {
         Some("durations are written `90s`, `10m`, `1h30m` or `500ms`".to_string())

@@ -69,6 +69,73 @@ impl Account {
             .unwrap();
     }
 
+    /// A service rolling out within 50%..200%, with the circuit breaker set.
+    pub fn rolling_service(&self, cluster: &str, name: &str, task_definition: &str, desired: i32, breaker: bool) {
+        use aws_sdk_ecs::types::{DeploymentCircuitBreaker, DeploymentConfiguration};
+        let config = DeploymentConfiguration::builder()
+            .minimum_healthy_percent(50)
+            .maximum_percent(200)
+            .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(breaker).rollback(breaker).build())
+            .build();
+        self.runtime
+            .block_on(
+                self.ecs
+                    .create_service()
+                    .cluster(cluster)
+                    .service_name(name)
+                    .task_definition(task_definition)
+                    .desired_count(desired)
+                    .deployment_configuration(config)
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    /// The service's task definition, as `family:revision`.
+    pub fn live_revision(&self, cluster: &str, name: &str) -> String {
+        let out = self.runtime.block_on(self.ecs.describe_services().cluster(cluster).services(name).send()).unwrap();
+        let arn = out.services()[0].task_definition().unwrap().to_string();
+        arn.rsplit('/').next().unwrap().to_string()
+    }
+
+    /// ACTIVE revisions of a family, as numbers, ascending.
+    pub fn active_revisions(&self, family: &str) -> Vec<i64> {
+        let out = self
+            .runtime
+            .block_on(
+                self.ecs
+                    .list_task_definitions()
+                    .family_prefix(family)
+                    .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+                    .send(),
+            )
+            .unwrap();
+        let mut revisions: Vec<i64> =
+            out.task_definition_arns().iter().filter_map(|a| a.rsplit(':').next()?.parse().ok()).collect();
+        revisions.sort();
+        revisions
+    }
+
+    /// (scale-in, scale-out, scheduled) suspended.
+    pub fn suspended(&self, cluster: &str, service: &str) -> (bool, bool, bool) {
+        let out = self
+            .runtime
+            .block_on(
+                self.scaling
+                    .describe_scalable_targets()
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .resource_ids(format!("service/{cluster}/{service}"))
+                    .send(),
+            )
+            .unwrap();
+        let state = out.scalable_targets()[0].suspended_state().unwrap();
+        (
+            state.dynamic_scaling_in_suspended().unwrap_or(false),
+            state.dynamic_scaling_out_suspended().unwrap_or(false),
+            state.scheduled_scaling_suspended().unwrap_or(false),
+        )
+    }
+
     pub fn scalable_target(&self, cluster: &str, service: &str, scale_in_suspended: bool) {
         self.runtime
             .block_on(

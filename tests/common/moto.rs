@@ -53,17 +53,24 @@ impl Moto {
     /// The `X-Amz-Target` action of every request recorded, in order.
     pub fn recorded_actions(&self) -> Vec<String> {
         http(self.port, "POST", "/moto-api/recorder/stop-recording", "").unwrap();
-        let body = http(self.port, "GET", "/moto-api/recorder/download-recording", "").unwrap();
-        body.lines()
-            .filter(|line| !line.trim().is_empty())
-            .filter_map(|line| {
-                let entry: serde_json::Value = serde_json::from_str(line).ok()?;
-                let headers = entry.get("headers")?.as_object()?;
-                let target = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))?.1.as_str()?;
-                Some(target.rsplit('.').next().unwrap_or(target).to_string())
-            })
-            .collect()
+        parse_recording(&http(self.port, "GET", "/moto-api/recorder/download-recording", "").unwrap())
     }
+}
+
+/// The actions in moto's recording, leaving out the emulator's own lookups
+/// (marked `X-Ecs-Emulator-Internal`): they are not the client's calls.
+pub fn parse_recording(body: &str) -> Vec<String> {
+    body.lines()
+        .filter_map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+            let headers = entry.get("headers")?.as_object()?;
+            if headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal")) {
+                return None;
+            }
+            let target = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))?.1.as_str()?;
+            Some(target.rsplit('.').next().unwrap_or(target).to_string())
+        })
+        .collect()
 }
 
 impl Drop for Moto {

@@ -1,0 +1,797 @@
+"""Tests of the ECS rollout emulator against the real moto server (no mocks).
+
+Run: .venv/bin/pytest harness/   (the fixture starts the emulator, which starts moto)
+"""
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EMULATOR = os.path.join(HERE, "ecs_emulator.py")
+SCALE = 0.2  # one emulated second is 0.2 s
+OWNED = [
+    "CreateService",
+    "UpdateService",
+    "DescribeServices",
+    "DeleteService",
+    "ListServices",
+    "RunTask",
+    "DescribeTasks",
+    "ListTasks",
+    "StopTask",
+]
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+def read_ready_line(proc, timeout):
+    """The `ready URL` line from the process's stdout, or fail after `timeout`."""
+    box = {}
+
+    def reader():
+        box["line"] = proc.stdout.readline()
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    t.join(timeout)
+    line = box.get("line") or ""
+    if not line.startswith("ready "):
+        proc.kill()
+        raise RuntimeError("emulator did not print its ready line: %r" % line)
+    return line.split()[1]
+
+
+def start_process(cmd, stderr_path, timeout=90):
+    err = open(stderr_path, "wb")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        url = read_ready_line(proc, timeout)
+    except RuntimeError:
+        err.close()
+        with open(stderr_path, "rb") as f:
+            sys.stderr.write(f.read().decode("utf-8", "replace"))
+        raise
+    return proc, url, err
+
+
+def stop_process(proc, err):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    err.close()
+    return code
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    logdir = tempfile.mkdtemp(prefix="ecs-emulator-test-")
+    proc, url, err = start_process(
+        [sys.executable, EMULATOR, "--port", "0", "--time-scale", str(SCALE)],
+        os.path.join(logdir, "stderr.log"),
+    )
+    yield url
+    code = stop_process(proc, err)
+    assert code == 0, open(os.path.join(logdir, "stderr.log")).read()
+
+
+@pytest.fixture(autouse=True)
+def fresh(emulator):
+    r = requests.post(emulator + "/_emulator/reset", timeout=30)
+    assert r.status_code == 200, r.text
+    yield
+
+
+def client(url, service, retries=None):
+    cfg = Config(retries=retries or {"mode": "standard", "max_attempts": 3})
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=cfg,
+    )
+
+
+@pytest.fixture
+def ecs(emulator):
+    return client(emulator, "ecs")
+
+
+@pytest.fixture
+def ec2(emulator):
+    return client(emulator, "ec2")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def wait_for(predicate, timeout=10.0, interval=0.03, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))
+
+
+def register(ecs, family, image, **extra):
+    container = {"name": extra.pop("container_name", "web"), "image": image, "memory": 128, "essential": True}
+    container.update(extra.pop("container", {}))
+    td = ecs.register_task_definition(family=family, containerDefinitions=[container], **extra)
+    return td["taskDefinition"]["taskDefinitionArn"]
+
+
+def service(ecs, cluster, name):
+    return ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+
+
+def primary(svc):
+    return [d for d in svc["deployments"] if d["status"] == "PRIMARY"][0]
+
+
+def stable(ecs, cluster, name):
+    svc = service(ecs, cluster, name)
+    d = svc["deployments"]
+    if len(d) == 1 and d[0]["rolloutState"] == "COMPLETED" and svc["events"] and "steady state" in svc["events"][0]["message"]:
+        return svc
+    return None
+
+
+def timeline(url):
+    return requests.get(url + "/_emulator/timeline", timeout=10).json()
+
+
+def state(url):
+    return requests.get(url + "/_emulator/state", timeout=10).json()
+
+
+def describe_all(ecs, cluster, arns):
+    out = []
+    for i in range(0, len(arns), 100):
+        out += ecs.describe_tasks(cluster=cluster, tasks=arns[i : i + 100])["tasks"]
+    return out
+
+
+def service_tasks(ecs, cluster, name, desired="RUNNING"):
+    arns = []
+    kw = {"cluster": cluster, "serviceName": name, "desiredStatus": desired}
+    while True:
+        page = ecs.list_tasks(**kw)
+        arns += page["taskArns"]
+        if not page.get("nextToken"):
+            break
+        kw["nextToken"] = page["nextToken"]
+    return describe_all(ecs, cluster, arns) if arns else []
+
+
+def messages(svc):
+    return [e["message"] for e in svc["events"]]
+
+
+def make_service(ecs, cluster, name, td, desired, minimum=100, maximum=200, breaker=None, **extra):
+    cfg = {"minimumHealthyPercent": minimum, "maximumPercent": maximum}
+    if breaker is not None:
+        cfg["deploymentCircuitBreaker"] = breaker
+    ecs.create_service(
+        cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=desired, deploymentConfiguration=cfg, **extra
+    )
+    return wait_for(lambda: stable(ecs, cluster, name), what="service %s steady" % name)
+
+
+# ---------------------------------------------------------------------------- rollouts
+
+
+def test_happy_rolling_update_respects_min_healthy_and_max_percent(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-3s")  # a slower start leaves polling a window
+    first = make_service(ecs, "prod", "web", td1, 4, minimum=50, maximum=200)
+    assert first["runningCount"] == 4 and first["launchType"] == "EC2"
+    assert first["deploymentConfiguration"] == {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 50,
+    }
+    old_id = primary(first)["id"]
+    assert old_id.startswith("ecs-svc/") and len(old_id) == len("ecs-svc/") + 19
+
+    resp = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    assert resp["taskDefinition"] == td2
+    assert [d["status"] for d in resp["deployments"]] == ["PRIMARY", "ACTIVE"]
+    new = resp["deployments"][0]
+    assert new["rolloutState"] == "IN_PROGRESS"
+    assert new["rolloutStateReason"] == "ECS deployment %s in progress." % new["id"]
+
+    min_healthy, max_tasks = math.ceil(4 * 50 / 100), math.floor(4 * 200 / 100)
+    samples = 0
+    deadline = time.time() + 15
+    while True:
+        # each answer is one snapshot of the emulator's state
+        svc = service(ecs, "prod", "web")
+        assert svc["runningCount"] >= min_healthy, svc
+        assert svc["runningCount"] + svc["pendingCount"] <= max_tasks, svc
+        assert len(ecs.list_tasks(cluster="prod", serviceName="web")["taskArns"]) <= max_tasks
+        samples += 1
+        if len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED":
+            break
+        assert time.time() < deadline, "rollout did not complete"
+    assert samples >= 1
+
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="steady state")
+    dep = final["deployments"][0]
+    assert dep["id"] == new["id"] and dep["taskDefinition"] == td2
+    assert dep["rolloutStateReason"] == "ECS deployment %s completed." % new["id"]
+    assert (dep["runningCount"], dep["pendingCount"], dep["failedTasks"]) == (4, 0, 0)
+    assert old_id not in [d["id"] for d in final["deployments"]]
+    msgs = messages(final)
+    assert msgs[0] == "(service web) has reached a steady state."
+    assert msgs[1] == "(service web) (deployment %s) deployment completed." % new["id"]
+    assert any(m.startswith("(service web) has stopped ") and "running tasks: (task " in m for m in msgs)
+    assert all(e["id"] and isinstance(e["createdAt"], type(final["createdAt"])) for e in final["events"])
+
+    running = service_tasks(ecs, "prod", "web")
+    assert len(running) == 4
+    assert {t["taskDefinitionArn"] for t in running} == {td2}
+    assert {t["startedBy"] for t in running} == {new["id"]}
+    assert {t["group"] for t in running} == {"service:web"}
+    for t in running:
+        assert t["taskArn"].startswith("arn:aws:ecs:us-east-1:123456789012:task/prod/")
+        assert t["clusterArn"] == "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
+    stopped = service_tasks(ecs, "prod", "web", desired="STOPPED")
+    assert len(stopped) == 4
+    for t in stopped:
+        assert t["lastStatus"] == "STOPPED"
+        assert t["stoppedReason"] == "Scaling activity initiated by (deployment %s)" % old_id
+        assert t["stopCode"] == "ServiceSchedulerInitiated"
+
+    # the emulator's own record of the invariants, tick by tick
+    svc_state = [s for s in state(emulator)["services"] if s["serviceName"] == "web"][0]
+    observed = svc_state["deployments"][0]
+    assert observed["observedMaxTasks"] <= max_tasks
+    assert observed["observedMinRunning"] >= min_healthy
+    events = [(e["deployment"], e["event"]) for e in timeline(emulator)]
+    assert (new["id"], "started") in events and (new["id"], "completed") in events
+    assert (old_id, "removed") in events
+
+
+def test_awsvpc_fargate_service_and_ec2_bridge_service(emulator, ecs, ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    ecs.create_cluster(clusterName="mixed")
+    td = ecs.register_task_definition(
+        family="api",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "api", "image": "api:v1", "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    # without securityGroups (ECS uses the VPC's default group; moto alone answers 500)
+    nc = {"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "DISABLED"}}
+    svc = make_service(ecs, "mixed", "api", td, 2, launchType="FARGATE", networkConfiguration=nc)
+    assert svc["networkConfiguration"] == nc
+    assert svc["launchType"] == "FARGATE" and svc["platformVersion"] == "LATEST"
+    assert svc["deployments"][0]["platformVersion"] == "1.4.0"
+    tasks = service_tasks(ecs, "mixed", "api")
+    assert len(tasks) == 2
+    for t in tasks:
+        assert t["launchType"] == "FARGATE" and t["platformVersion"] == "1.4.0"
+        details = {d["name"]: d["value"] for d in t["attachments"][0]["details"]}
+        assert details["subnetId"] == subnet and details["privateIPv4Address"]
+        assert t["cpu"] == "256" and t["memory"] == "512"
+    # with security groups
+    nc2 = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}}
+    make_service(ecs, "mixed", "api2", td, 1, launchType="FARGATE", networkConfiguration=nc2, platformVersion="1.4.0")
+    # EC2/bridge service next to them
+    td_bridge = register(ecs, "worker", "worker:v1")
+    bridge = make_service(ecs, "mixed", "worker", td_bridge, 1)
+    assert bridge["launchType"] == "EC2" and "networkConfiguration" not in bridge
+    arns = ecs.list_services(cluster="mixed")["serviceArns"]
+    assert sorted(a.rsplit("/", 1)[1] for a in arns) == ["api", "api2", "worker"]
+    # awsvpc without a network configuration is refused, as ECS does
+    with pytest.raises(ClientError) as e:
+        ecs.create_service(cluster="mixed", serviceName="bad", taskDefinition=td, desiredCount=1, launchType="FARGATE")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    # moto kept a record of it; the emulator does not let it surface
+    assert ecs.describe_services(cluster="mixed", services=["bad"])["failures"][0]["reason"] == "MISSING"
+    assert len(ecs.list_services(cluster="mixed")["serviceArns"]) == 3
+    with pytest.raises(ClientError) as e:
+        ecs.update_service(cluster="mixed", service="bad", desiredCount=2)
+    assert e.value.response["Error"]["Code"] == "ServiceNotFoundException"
+    # moto's validation errors come back as moto gives them
+    with pytest.raises(ClientError) as e:
+        ecs.create_service(
+            cluster="mixed",
+            serviceName="bad2",
+            taskDefinition=td,
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-doesnotexist"], "securityGroups": [sg]}},
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_circuit_breaker_with_rollback(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1-slow-3s")  # slow start keeps the FAILED deployment visible
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    first = make_service(ecs, "prod", "web", td1, 2, breaker={"enable": True, "rollback": True})
+    good_id = primary(first)["id"]
+    bad_id = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["deployments"][0]["id"]
+
+    seen = wait_for(
+        lambda: [d for d in service(ecs, "prod", "web")["deployments"] if d["id"] == bad_id and d["rolloutState"] == "FAILED"],
+        timeout=10,
+        interval=0.02,
+        what="FAILED deployment",
+    )
+    failed = seen[0]
+    threshold = max(3, min(200, math.ceil(2 / 2)))
+    assert failed["failedTasks"] >= threshold
+    assert failed["status"] == "ACTIVE"
+    assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    svc = service(ecs, "prod", "web")
+    assert svc["taskDefinition"] == td1  # reverted
+    rollback = svc["deployments"][0]
+    assert rollback["status"] == "PRIMARY" and rollback["taskDefinition"] == td1
+    assert rollback["id"] not in (good_id, bad_id)
+
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="rolled back and steady")
+    assert final["deployments"][0]["id"] == rollback["id"]
+    msgs = messages(final)
+    assert "(service web) (deployment %s) deployment failed: tasks failed to start." % bad_id in msgs
+    assert "(service web) rolling back to deployment %s." % good_id in msgs
+    assert "(service web) (deployment %s) deployment completed." % rollback["id"] in msgs
+    assert msgs[0] == "(service web) has reached a steady state."
+    assert any(m.startswith("(service web) has started ") for m in msgs)
+
+    crashed = [t for t in service_tasks(ecs, "prod", "web", "STOPPED") if t["taskDefinitionArn"] == td2]
+    assert len(crashed) >= threshold
+    for t in crashed:
+        assert t["stoppedReason"] == "Essential container in task exited"
+        assert t["stopCode"] == "EssentialContainerExited"
+        assert t["containers"][0]["exitCode"] == 1
+        assert "startedAt" not in t  # never reached RUNNING
+        assert t["startedBy"] == bad_id
+
+    tl = timeline(emulator)
+    by = {(e["deployment"], e["event"]): e for e in tl}
+    assert by[(bad_id, "failed")]["failedTasks"] >= threshold
+    assert by[(bad_id, "rolled-back")]["to"] == rollback["id"]
+    assert by[(rollback["id"], "started")]["rollback"] is True
+    # detected within seconds (emulated): start delay plus a tick
+    assert by[(bad_id, "failed")]["time"] - by[(bad_id, "started")]["time"] < 3 * SCALE + 1
+
+
+def test_circuit_breaker_without_rollback_stops_launching(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "registry.example.com/web:v2-pull-error")
+    make_service(ecs, "prod", "web", td1, 4, minimum=50, breaker={"enable": True, "rollback": False})
+    bad_id = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["deployments"][0]["id"]
+    wait_for(lambda: any(e["event"] == "failed" for e in timeline(emulator)), what="breaker")
+    svc = service(ecs, "prod", "web")
+    p = primary(svc)
+    assert p["id"] == bad_id and p["rolloutState"] == "FAILED"
+    assert p["failedTasks"] >= 3
+    assert svc["taskDefinition"] == td2
+    assert len(svc["deployments"]) == 2 and svc["deployments"][1]["status"] == "ACTIVE"
+    # tasks already launched may still fail; after that, nothing new is launched
+    wait_for(lambda: not [t for t in service_tasks(ecs, "prod", "web") if t["taskDefinitionArn"] == td2], what="in-flight tasks done")
+    count = len(service_tasks(ecs, "prod", "web", "STOPPED"))
+    time.sleep(6 * SCALE)
+    svc = service(ecs, "prod", "web")
+    assert primary(svc)["rolloutState"] == "FAILED"
+    assert len(service_tasks(ecs, "prod", "web", "STOPPED")) == count
+    assert not any(m.startswith("(service web) rolling back") for m in messages(svc))
+    assert svc["runningCount"] >= 2  # the old deployment keeps minimumHealthyPercent
+    pulled = [t for t in service_tasks(ecs, "prod", "web", "STOPPED") if t["taskDefinitionArn"] == td2]
+    assert pulled
+    for t in pulled:
+        assert t["stopCode"] == "TaskFailedToStart"
+        assert t["stoppedReason"].startswith("CannotPullContainerError: pull image manifest has been retried 5 time(s)")
+        assert "registry.example.com/web:v2-pull-error: not found" in t["stoppedReason"]
+        assert "exitCode" not in t["containers"][0]
+        assert t["containers"][0]["reason"] == t["stoppedReason"]
+
+
+def test_without_breaker_failing_tasks_are_retried_forever(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-2")
+    make_service(ecs, "prod", "web", td1, 2)
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    svc = wait_for(lambda: (lambda s: s if primary(s)["failedTasks"] >= 6 else None)(service(ecs, "prod", "web")), what="six failures")
+    time.sleep(4 * SCALE)
+    svc = service(ecs, "prod", "web")
+    p = primary(svc)
+    assert p["rolloutState"] == "IN_PROGRESS"
+    assert p["failedTasks"] >= 6  # well past the breaker's threshold of 3
+    assert svc["runningCount"] == 2  # minimumHealthyPercent 100: the old tasks stay
+    starts = [m for m in messages(svc) if m.startswith("(service web) has started ")]
+    assert len(starts) >= 3
+    assert not any(e["event"] == "failed" for e in timeline(emulator))
+    crashed = [t for t in service_tasks(ecs, "prod", "web", "STOPPED") if t["taskDefinitionArn"] == td2]
+    assert {t["containers"][0]["exitCode"] for t in crashed} == {2}
+
+
+def test_crash_after_running_counts_for_the_breaker(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-after-2s-4")
+    make_service(ecs, "prod", "web", td1, 2, breaker={"enable": True, "rollback": True})
+    bad_id = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["deployments"][0]["id"]
+    wait_for(lambda: any(e["event"] == "failed" for e in timeline(emulator)), timeout=15, what="breaker")
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="rolled back")
+    assert final["taskDefinition"] == td1
+    crashed = [
+        t
+        for t in service_tasks(ecs, "prod", "web", "STOPPED")
+        if t["startedBy"] == bad_id and t["stopCode"] == "EssentialContainerExited"
+    ]
+    assert len(crashed) >= 3
+    for t in crashed:
+        assert "startedAt" in t and (t["stoppedAt"] - t["startedAt"]).total_seconds() >= 2 * SCALE * 0.9
+        assert t["containers"][0]["exitCode"] == 4
+        assert t["stopCode"] == "EssentialContainerExited"
+
+
+def test_overlapping_deployments(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-5s")
+    td3 = register(ecs, "web", "web:v3")
+    first = make_service(ecs, "prod", "web", td1, 2)
+    d1 = primary(first)["id"]
+    d2 = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["deployments"][0]["id"]
+    time.sleep(2 * SCALE)
+    resp = ecs.update_service(cluster="prod", service="web", taskDefinition=td3)["service"]
+    d3 = resp["deployments"][0]["id"]
+    assert [(d["id"], d["status"]) for d in resp["deployments"]] == [(d3, "PRIMARY"), (d2, "ACTIVE"), (d1, "ACTIVE")]
+    assert resp["deployments"][1]["rolloutState"] == "IN_PROGRESS"
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="last deployment steady")
+    assert [d["id"] for d in final["deployments"]] == [d3]
+    assert final["taskDefinition"] == td3
+    tl = [(e["deployment"], e["event"]) for e in timeline(emulator)]
+    assert (d2, "removed") in tl and (d2, "completed") not in tl
+    assert (d3, "completed") in tl
+    assert {t["taskDefinitionArn"] for t in service_tasks(ecs, "prod", "web")} == {td3}
+
+
+def test_desired_count_change_scales_without_new_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    first = make_service(ecs, "prod", "web", td1, 1)
+    dep = primary(first)["id"]
+    resp = ecs.update_service(cluster="prod", service="web", desiredCount=3)["service"]
+    assert [d["id"] for d in resp["deployments"]] == [dep]
+    svc = wait_for(lambda: (lambda s: s if s["runningCount"] == 3 and s["events"][0]["message"].endswith("steady state.") else None)(service(ecs, "prod", "web")), what="scaled out")
+    assert [d["id"] for d in svc["deployments"]] == [dep]
+    ecs.update_service(cluster="prod", service="web", desiredCount=1)
+    svc = wait_for(lambda: (lambda s: s if s["runningCount"] == 1 and len(service_tasks(ecs, "prod", "web", "STOPPED")) == 2 else None)(service(ecs, "prod", "web")), what="scaled in")
+    assert any(m.startswith("(service web) has stopped 2 running tasks: (task ") for m in messages(svc))
+    # forceNewDeployment with the same task definition starts a new deployment
+    resp = ecs.update_service(cluster="prod", service="web", forceNewDeployment=True)["service"]
+    assert len(resp["deployments"]) == 2 and resp["deployments"][0]["taskDefinition"] == td1
+    # the same task definition alone does not
+    wait_for(lambda: stable(ecs, "prod", "web"), what="forced deployment done")
+    resp = ecs.update_service(cluster="prod", service="web", taskDefinition=td1)["service"]
+    assert len(resp["deployments"]) == 1
+
+
+def test_stop_task_is_replaced_and_delete_service_drains(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    make_service(ecs, "prod", "web", td1, 2)
+    victim = service_tasks(ecs, "prod", "web")[0]
+    stopped = ecs.stop_task(cluster="prod", task=victim["taskArn"], reason="testing")["task"]
+    assert stopped["desiredStatus"] == "STOPPED"
+    wait_for(lambda: ecs.describe_tasks(cluster="prod", tasks=[victim["taskArn"]])["tasks"][0]["lastStatus"] == "STOPPED", what="stopped")
+    t = ecs.describe_tasks(cluster="prod", tasks=[victim["taskArn"]])["tasks"][0]
+    assert (t["stoppedReason"], t["stopCode"]) == ("testing", "UserInitiated")
+    wait_for(lambda: len([x for x in service_tasks(ecs, "prod", "web") if x["lastStatus"] == "RUNNING"]) == 2, what="replacement")
+    with pytest.raises(ClientError) as e:
+        ecs.stop_task(cluster="prod", task="0123456789abcdef0123456789abcdef")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+    with pytest.raises(ClientError) as e:
+        ecs.delete_service(cluster="prod", service="web")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert ecs.delete_service(cluster="prod", service="web", force=True)["service"]["status"] == "DRAINING"
+    assert ecs.list_services(cluster="prod")["serviceArns"] == []
+    wait_for(lambda: service(ecs, "prod", "web")["status"] == "INACTIVE", what="inactive")
+    assert service_tasks(ecs, "prod", "web") == []
+    with pytest.raises(ClientError) as e:
+        ecs.update_service(cluster="prod", service="web", desiredCount=1)
+    assert e.value.response["Error"]["Code"] == "ServiceNotActiveException"
+    # the name can be used again
+    make_service(ecs, "prod", "web", td1, 1)
+    with pytest.raises(ClientError) as e:
+        ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=1)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+# ---------------------------------------------------------------------------- tasks
+
+
+def test_run_task_exit_codes_and_all_containers(emulator, ecs):
+    ecs.create_cluster(clusterName="jobs")
+    td = ecs.register_task_definition(
+        family="migrate",
+        memory="512",  # task-level memory only: moto alone answers RunTask with a 500
+        containerDefinitions=[
+            {"name": "migrate", "image": "app:v1", "essential": True, "command": ["sh", "-c", "sleep 3; exit 3"]},
+            {"name": "log-router", "image": "fluent:v1", "essential": False, "command": ["sh", "-c", "exit 5"]},
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    resp = ecs.run_task(cluster="jobs", taskDefinition="migrate", startedBy="ecsflow", launchType="EC2")
+    assert resp["failures"] == []
+    task = resp["tasks"][0]
+    assert task["lastStatus"] == "PROVISIONING" and task["desiredStatus"] == "RUNNING"
+    assert task["group"] == "family:migrate" and task["startedBy"] == "ecsflow"
+    assert task["taskDefinitionArn"] == td
+    arn = task["taskArn"]
+    seen = set()
+
+    def done():
+        t = ecs.describe_tasks(cluster="jobs", tasks=[arn])["tasks"][0]
+        seen.add(t["lastStatus"])
+        return t if t["lastStatus"] == "STOPPED" else None
+
+    t = wait_for(done, what="migration stopped")
+    assert "RUNNING" in seen
+    assert t["stoppedReason"] == "Essential container in task exited"
+    assert t["stopCode"] == "EssentialContainerExited"
+    containers = {c["name"]: c for c in t["containers"]}
+    assert set(containers) == {"migrate", "log-router"}
+    assert containers["migrate"]["exitCode"] == 3
+    assert containers["log-router"]["exitCode"] == 5
+    assert containers["migrate"]["image"] == "app:v1"
+    assert all(c["lastStatus"] == "STOPPED" for c in containers.values())
+    assert (t["stoppedAt"] - t["startedAt"]).total_seconds() >= 3 * SCALE * 0.9
+
+    # an override's command wins over the task definition's
+    ok = ecs.run_task(
+        cluster="jobs",
+        taskDefinition=td,
+        overrides={"containerOverrides": [{"name": "migrate", "command": ["sh", "-c", "exit 0"]}]},
+    )["tasks"][0]
+    assert ok["overrides"]["containerOverrides"][0]["command"] == ["sh", "-c", "exit 0"]
+    t = wait_for(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        ecs.describe_tasks(cluster="jobs", tasks=[ok["taskArn"]])["tasks"][0]), what="ok task stopped")
+    assert {c["name"]: c["exitCode"] for c in t["containers"]} == {"migrate": 0, "log-router": 5}
+
+    # an image marker when the command says nothing; crash-N never reaches RUNNING
+    register(ecs, "crashy", "app:v9-crash-7")
+    c = ecs.run_task(cluster="jobs", taskDefinition="crashy")["tasks"][0]
+    t = wait_for(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        ecs.describe_tasks(cluster="jobs", tasks=[c["taskArn"]])["tasks"][0]), what="crashy stopped")
+    assert t["containers"][0]["exitCode"] == 7 and "startedAt" not in t
+
+    stopped = ecs.list_tasks(cluster="jobs", family="migrate", desiredStatus="STOPPED")["taskArns"]
+    assert set(stopped) == {arn, ok["taskArn"]}
+    assert ecs.list_tasks(cluster="jobs", startedBy="ecsflow", desiredStatus="STOPPED")["taskArns"] == [arn]
+    assert ecs.list_tasks(cluster="jobs")["taskArns"] == []
+
+    with pytest.raises(ClientError) as e:
+        ecs.run_task(cluster="jobs", taskDefinition="nope:1")
+    assert e.value.response["Error"]["Code"] == "ClientException"
+    with pytest.raises(ClientError) as e:
+        ecs.run_task(cluster="missing", taskDefinition=td)
+    assert e.value.response["Error"]["Code"] == "ClusterNotFoundException"
+    missing = ecs.describe_tasks(cluster="jobs", tasks=["0123456789abcdef0123456789abcdef"])
+    assert missing["tasks"] == [] and missing["failures"][0]["reason"] == "MISSING"
+
+
+def test_run_task_awsvpc_fargate_records_network_configuration(emulator, ecs, ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    ecs.create_cluster(clusterName="jobs")
+    ecs.register_task_definition(
+        family="job",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "job", "image": "job:v1", "command": ["sleep", "1"]}],
+    )
+    nc = {"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "ENABLED"}}
+    t = ecs.run_task(cluster="jobs", taskDefinition="job", launchType="FARGATE", networkConfiguration=nc, count=2)["tasks"]
+    assert len(t) == 2
+    assert all(x["launchType"] == "FARGATE" and x["platformVersion"] == "1.4.0" for x in t)
+    with pytest.raises(ClientError) as e:
+        ecs.run_task(cluster="jobs", taskDefinition="job", launchType="FARGATE")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    done = wait_for(lambda: (lambda xs: xs if all(x["lastStatus"] == "STOPPED" for x in xs) else None)(
+        ecs.describe_tasks(cluster="jobs", tasks=[x["taskArn"] for x in t])["tasks"]), what="jobs stopped")
+    assert {x["containers"][0]["exitCode"] for x in done} == {0}
+
+
+def test_list_tasks_honours_service_name(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td_a = register(ecs, "a", "a:v1")
+    td_b = register(ecs, "b", "b:v1")
+    make_service(ecs, "prod", "svc-a", td_a, 2)
+    make_service(ecs, "prod", "svc-b", td_b, 3)
+    a = ecs.list_tasks(cluster="prod", serviceName="svc-a")["taskArns"]
+    b = ecs.list_tasks(cluster="prod", serviceName="svc-b")["taskArns"]
+    assert len(a) == 2 and len(b) == 3 and not set(a) & set(b)
+    assert {t["group"] for t in describe_all(ecs, "prod", a)} == {"service:svc-a"}
+    assert set(ecs.list_tasks(cluster="prod")["taskArns"]) == set(a) | set(b)
+    first = ecs.list_tasks(cluster="prod", maxResults=2)
+    assert len(first["taskArns"]) == 2 and first["nextToken"]
+    rest = ecs.list_tasks(cluster="prod", maxResults=2, nextToken=first["nextToken"])
+    assert not set(first["taskArns"]) & set(rest["taskArns"])
+    with pytest.raises(ClientError) as e:
+        ecs.list_tasks(cluster="prod", serviceName="nope")
+    assert e.value.response["Error"]["Code"] == "ServiceNotFoundException"
+    assert ecs.list_tasks(cluster="prod", serviceName="svc-a", desiredStatus="STOPPED")["taskArns"] == []
+
+
+# ---------------------------------------------------------------------------- faults, recorder, errors
+
+
+def test_fault_injection_then_success(emulator):
+    ecs = client(emulator, "ecs", retries={"mode": "standard", "total_max_attempts": 1})
+    ec2 = client(emulator, "ec2", retries={"mode": "standard", "total_max_attempts": 1})
+    ecs.create_cluster(clusterName="prod")
+    r = requests.post(
+        emulator + "/_emulator/faults",
+        json={
+            "action": "DescribeServices",
+            "responses": [
+                {"status": 400, "type": "ThrottlingException", "message": "Rate exceeded"},
+                {"status": 500, "type": "ServerException", "message": "boom"},
+                {"status": 503},
+            ],
+        },
+        timeout=10,
+    )
+    assert r.status_code == 200
+    codes = []
+    for _ in range(3):
+        with pytest.raises(ClientError) as e:
+            ecs.describe_services(cluster="prod", services=["web"])
+        codes.append((e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]))
+    assert codes == [(400, "ThrottlingException"), (500, "ServerException"), (503, "ServiceUnavailable")]
+    ok = ecs.describe_services(cluster="prod", services=["web"])
+    assert ok["failures"][0]["reason"] == "MISSING"
+
+    # query protocol (EC2): the Action form field, an EC2-shaped XML error
+    requests.post(emulator + "/_emulator/faults", json={"action": "DescribeVpcs", "responses": [
+        {"status": 503, "type": "RequestLimitExceeded", "message": "Request limit exceeded."}]}, timeout=10)
+    with pytest.raises(ClientError) as e:
+        ec2.describe_vpcs()
+    assert e.value.response["Error"]["Code"] == "RequestLimitExceeded"
+    assert ec2.describe_vpcs()["Vpcs"]
+
+    # with its default retries the SDK rides through a throttle
+    requests.post(emulator + "/_emulator/faults", json={"action": "*", "responses": [
+        {"status": 400, "type": "ThrottlingException", "message": "Rate exceeded"}]}, timeout=10)
+    retried = client(emulator, "ecs").list_clusters()
+    assert retried["ResponseMetadata"]["RetryAttempts"] == 1
+    assert requests.get(emulator + "/_emulator/faults", timeout=10).json() == []
+
+
+def test_every_call_reaches_moto_recorder(emulator, ecs):
+    ecs.create_cluster(clusterName="rec")
+    td = register(ecs, "web", "web:v1")
+    requests.post(emulator + "/moto-api/recorder/reset-recording", timeout=10)
+    requests.post(emulator + "/moto-api/recorder/start-recording", timeout=10)
+    try:
+        requests.post(emulator + "/_emulator/faults", json={"action": "ListServices", "responses": [{"status": 500}]}, timeout=10)
+        ecs.create_service(cluster="rec", serviceName="web", taskDefinition=td, desiredCount=1)
+        wait_for(lambda: stable(ecs, "rec", "web"), what="steady")
+        ecs.update_service(cluster="rec", service="web", desiredCount=0)
+        ecs.list_services(cluster="rec")  # fault first (not forwarded), then a retry
+        run = ecs.run_task(cluster="rec", taskDefinition=td)["tasks"][0]
+        ecs.describe_tasks(cluster="rec", tasks=[run["taskArn"]])
+        ecs.list_tasks(cluster="rec", serviceName="web")
+        ecs.stop_task(cluster="rec", task=run["taskArn"])
+        ecs.delete_service(cluster="rec", service="web")
+        with pytest.raises(ClientError):
+            ecs.describe_services(cluster="no-such-cluster", services=["web"])
+        recording = requests.get(emulator + "/moto-api/recorder/download-recording", timeout=10).text
+    finally:
+        requests.post(emulator + "/moto-api/recorder/stop-recording", timeout=10)
+    calls = []
+    for line in recording.splitlines():
+        entry = json.loads(line)
+        headers = {k.lower(): v for k, v in entry["headers"].items()}
+        if "x-ecs-emulator-internal" in headers:
+            continue
+        target = headers.get("x-amz-target", "")
+        if target:
+            calls.append(target.rsplit(".", 1)[1])
+    for action in OWNED:
+        assert action in calls, (action, calls)
+    assert calls.count("ListServices") == 1  # the injected fault never reached moto
+    assert calls.count("CreateService") == 1 and calls.count("UpdateService") == 1
+
+
+def test_control_endpoints(emulator, ecs):
+    assert requests.get(emulator + "/_emulator/health", timeout=10).json()["ok"] is True
+    ecs.create_cluster(clusterName="prod")
+    make_service(ecs, "prod", "web", register(ecs, "web", "web:v1"), 1)
+    st = state(emulator)
+    assert st["timeScale"] == SCALE and len(st["services"]) == 1 and len(st["tasks"]) == 1
+    assert [e["event"] for e in timeline(emulator)] == ["started", "completed", "steady-state"]
+    requests.post(emulator + "/_emulator/reset", timeout=30)
+    assert state(emulator)["services"] == [] and timeline(emulator) == []
+    with pytest.raises(ClientError) as e:
+        ecs.describe_services(cluster="prod", services=["web"])  # moto was reset too
+    assert e.value.response["Error"]["Code"] == "ClusterNotFoundException"
+    assert requests.get(emulator + "/_emulator/nope", timeout=10).status_code == 404
+
+
+def test_non_owned_services_pass_through(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    make_service(ecs, "prod", "web", register(ecs, "web", "web:v1"), 1)
+    ecr = client(emulator, "ecr")
+    aas = client(emulator, "application-autoscaling")
+    repo = ecr.create_repository(repositoryName="web-app")["repository"]
+    assert repo["repositoryName"] == "web-app"
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    assert token
+    aas.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/prod/web",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+        SuspendedState={"DynamicScalingInSuspended": True},
+    )
+    t = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    assert t["SuspendedState"]["DynamicScalingInSuspended"] is True
+
+
+# ---------------------------------------------------------------------------- the one command
+
+
+def test_start_script_runs_emulator_and_stops_cleanly(tmp_path):
+    proc, url, err = start_process(
+        ["bash", os.path.join(HERE, "start"), "--port", "0", "--time-scale", str(SCALE)],
+        str(tmp_path / "stderr.log"),
+    )
+    try:
+        health = requests.get(url + "/_emulator/health", timeout=10).json()
+        moto_url = health["moto"]
+        assert client(url, "ecs").list_clusters()["clusterArns"] == []
+    finally:
+        code = stop_process(proc, err)
+    assert code == 0
+    hint = (tmp_path / "stderr.log").read_text()
+    assert "AWS_ENDPOINT_URL=%s" % url in hint
+    # moto went with it
+    u = urlsplit(moto_url)
+    deadline = time.time() + 10
+    while True:
+        try:
+            socket.create_connection((u.hostname, u.port), timeout=0.5).close()
+        except OSError:
+            break
+        assert time.time() < deadline, "moto still listening after the emulator stopped"
+        time.sleep(0.1)

@@ -1,0 +1,391 @@
+//! `ecsflow run`: the async interpreter. Runs a checked pipeline's steps in
+//! order against AWS, reports each as it happens, and owns the undo: on a
+//! failure or a signal it restores suspended scaling, runs `on-failure`, and
+//! says what failed, why, and what was undone.
+
+pub mod report;
+mod rollout;
+mod steps;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime};
+
+use crate::aws::{Aws, ScalingSuspension};
+use crate::check::pipeline::{Action, Pipeline, Step, Value};
+use crate::eval::{Environment, Outcome, Scope, ServiceRef, Val};
+use report::{Reporter, StepLabel};
+
+/// Exit codes of `run`, as documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    /// Interrupted by SIGINT (128 + 2), as shells report it.
+    pub const SIGINT: i32 = 130;
+    /// Interrupted by SIGTERM (128 + 15).
+    pub const SIGTERM: i32 = 143;
+}
+
+/// Why a step failed, with what the user needs to see to act on it.
+#[derive(Debug, Clone)]
+pub struct StepFailure {
+    pub step: StepLabel,
+    pub reason: String,
+    /// Service events, stopped tasks' reasons and exit codes.
+    pub details: Vec<String>,
+}
+
+/// What this run did to a service, for `rollback` and `await-stable`.
+#[derive(Debug, Clone, Default)]
+struct ServiceRecord {
+    /// The task definition it ran before this run's first update.
+    before_update: Option<String>,
+    /// The deployment this run's last update created (or found PRIMARY).
+    deployment: Option<String>,
+    /// The task definition that deployment rolls out.
+    deployment_task_definition: Option<String>,
+    /// When this run updated it: events before this are not this run's.
+    updated_at: Option<SystemTime>,
+}
+
+#[derive(Default)]
+struct RunState {
+    scope: Scope,
+    services: HashMap<ServiceRef, ServiceRecord>,
+    /// Scaling this run suspended, with the state found before, until resumed.
+    suspended: Vec<(ServiceRef, ScalingSuspension)>,
+}
+
+pub struct Runner<'a> {
+    aws: &'a Aws,
+    pipeline: &'a Pipeline,
+    source: &'a str,
+    base_dir: &'a Path,
+    env: &'a dyn Environment,
+    report: &'a Reporter,
+    /// The pipeline's cluster, for a `run-task` without `like`.
+    default_cluster: String,
+    state: Mutex<RunState>,
+    next_id: AtomicUsize,
+}
+
+/// SIGINT and SIGTERM as one stream.
+pub struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn listen() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+    }
+
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+        }
+    }
+}
+
+type StepFuture<'s> = Pin<Box<dyn Future<Output = Result<String, StepFailure>> + 's>>;
+
+impl<'a> Runner<'a> {
+    /// `file` must have checked without errors.
+    pub fn new(
+        aws: &'a Aws,
+        file: &'a crate::source::CheckedFile,
+        base_dir: &'a Path,
+        env: &'a dyn Environment,
+        report: &'a Reporter,
+        scope: Scope,
+        default_cluster: String,
+    ) -> Self {
+        Runner {
+            aws,
+            pipeline: file.pipeline.as_ref().expect("a checked pipeline"),
+            source: &file.text,
+            base_dir,
+            env,
+            report,
+            default_cluster,
+            state: Mutex::new(RunState { scope, ..RunState::default() }),
+            next_id: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs the pipeline to the end; returns the exit code.
+    pub async fn run(&self, signals: &mut Signals) -> i32 {
+        let ending = tokio::select! {
+            result = self.steps(&self.pipeline.steps) => result.err().map(Ending::Failed),
+            signal = signals.next() => Some(Ending::Interrupted(signal)),
+        };
+        let Some(ending) = ending else {
+            self.report.finished(true, exit::OK, &[]);
+            return exit::OK;
+        };
+        let (mut lines, code) = match &ending {
+            Ending::Failed(failure) => {
+                let mut lines =
+                    vec![format!("✗ `{}` (line {}) failed: {}", failure.step.title, failure.step.line, failure.reason)];
+                lines.extend(failure.details.iter().map(|d| format!("  {d}")));
+                (lines, exit::FAILED)
+            }
+            Ending::Interrupted(signal) => {
+                let code = if *signal == "SIGINT" { exit::SIGINT } else { exit::SIGTERM };
+                (vec![format!("✗ interrupted by {signal}; cleaning up (send it again to abandon the clean-up)")], code)
+            }
+        };
+        if let Ending::Interrupted(_) = ending {
+            self.report.note("interrupted", &lines[0]);
+        }
+        // The clean-up: a second signal abandons it and says what is left.
+        let cleanup = self.clean_up();
+        tokio::pin!(cleanup);
+        let undone = tokio::select! {
+            undone = &mut cleanup => undone,
+            signal = signals.next() => {
+                let mut left = vec![format!("✗ clean-up abandoned on {signal}; left undone:")];
+                left.extend(self.left_undone());
+                left
+            }
+        };
+        lines.extend(undone);
+        self.report.finished(false, code, &lines);
+        code
+    }
+
+    /// Restores scaling, then runs `on-failure`. Returns what it did.
+    async fn clean_up(&self) -> Vec<String> {
+        let mut done = Vec::new();
+        done.extend(self.restore_scaling().await);
+        if !self.pipeline.on_failure.is_empty() {
+            for step in &self.pipeline.on_failure {
+                if let Some(missing) = self.unbound_input(step) {
+                    let message =
+                        format!("skipped on-failure step `{}`: `{missing}` was never bound", self.title(step));
+                    self.report.note("skipped", &message);
+                    done.push(format!("• {message}"));
+                    continue;
+                }
+                match self.step(step).await {
+                    Ok(summary) => done.push(format!("↺ on-failure: {} — {summary}", self.title(step))),
+                    Err(failure) => {
+                        done.push(format!("✗ on-failure: {} failed: {}", failure.step.title, failure.reason));
+                        done.extend(failure.details.iter().map(|d| format!("  {d}")));
+                    }
+                }
+            }
+            // An on-failure step may suspend scaling too; never leave it so.
+            done.extend(self.restore_scaling().await);
+        }
+        done
+    }
+
+    async fn restore_scaling(&self) -> Vec<String> {
+        let suspended = std::mem::take(&mut self.state.lock().expect("state lock").suspended);
+        let mut done = Vec::new();
+        for (service, prior) in suspended {
+            match self.aws.set_scaling_suspension(&service.cluster, &service.name, prior).await {
+                Ok(()) => done.push(format!("↺ restored the scaling of {} ({prior})", service.name)),
+                Err(error) => {
+                    self.state.lock().expect("state lock").suspended.push((service.clone(), prior));
+                    done.push(format!(
+                        "✗ could not restore the scaling of {}: {error}; restore it with `aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {} --suspended-state DynamicScalingInSuspended={},DynamicScalingOutSuspended={},ScheduledScalingSuspended={}`",
+                        service.name,
+                        crate::aws::scaling_resource_id(&service.cluster, &service.name),
+                        prior.dynamic_scaling_in,
+                        prior.dynamic_scaling_out,
+                        prior.scheduled_scaling,
+                    ));
+                }
+            }
+        }
+        done
+    }
+
+    fn left_undone(&self) -> Vec<String> {
+        let state = self.state.lock().expect("state lock");
+        let mut left: Vec<String> = state
+            .suspended
+            .iter()
+            .map(|(service, prior)| {
+                format!(
+                    "  scaling of {} is still suspended; it was: {prior} (resource id {})",
+                    service.name,
+                    crate::aws::scaling_resource_id(&service.cluster, &service.name)
+                )
+            })
+            .collect();
+        if !self.pipeline.on_failure.is_empty() {
+            left.push(format!(
+                "  on-failure did not finish: {}",
+                self.pipeline.on_failure.iter().map(|s| format!("`{}`", self.title(s))).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if left.is_empty() {
+            left.push("  nothing".into());
+        }
+        left
+    }
+
+    /// The first binding a step needs that no step has bound.
+    fn unbound_input(&self, step: &Step) -> Option<String> {
+        let state = self.state.lock().expect("state lock");
+        let mut missing = None;
+        visit_values(step, &mut |value| {
+            if missing.is_none() {
+                if let Ok(Outcome::Unknown(unknown)) = state.scope.eval(value, self.env) {
+                    missing = Some(self.pipeline.binding(unknown.0).name.clone());
+                }
+            }
+        });
+        missing
+    }
+
+    fn steps<'s>(&'s self, steps: &'s [Step]) -> Pin<Box<dyn Future<Output = Result<(), StepFailure>> + 's>> {
+        Box::pin(async move {
+            for step in steps {
+                self.step(step).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn label(&self, step: &Step) -> StepLabel {
+        StepLabel { line: crate::diagnostic::line_column(self.source, step.keyword.start).0, title: self.title(step) }
+    }
+
+    fn title(&self, step: &Step) -> String {
+        let text = &self.source[step.span.start..step.span.end];
+        // The step's head: its first line, up to its block.
+        let first_line = text.lines().next().unwrap_or_default().split('{').next().unwrap_or_default().trim();
+        match step.binds {
+            Some(id) => format!("let {} = {first_line}", self.pipeline.binding(id).name),
+            None => first_line.to_string(),
+        }
+    }
+
+    /// Runs one step, reporting its start, progress and outcome.
+    fn step<'s>(&'s self, step: &'s Step) -> StepFuture<'s> {
+        Box::pin(async move {
+            let label = self.label(step);
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            if !matches!(step.action, Action::Parallel(_)) {
+                self.report.step_started(id, &label);
+            }
+            let started = Instant::now();
+            let result = self.act(id, &label, step).await;
+            if !matches!(step.action, Action::Parallel(_)) {
+                match &result {
+                    Ok(summary) => self.report.step_finished(id, &label, true, started.elapsed(), summary),
+                    Err(failure) => self.report.step_finished(id, &label, false, started.elapsed(), &failure.reason),
+                }
+            }
+            result
+        })
+    }
+
+    fn fail(&self, label: &StepLabel, reason: impl Into<String>) -> StepFailure {
+        StepFailure { step: label.clone(), reason: reason.into(), details: Vec::new() }
+    }
+
+    fn value(&self, label: &StepLabel, value: &Value) -> Result<Val, StepFailure> {
+        let state = self.state.lock().expect("state lock");
+        match state.scope.eval(value, self.env) {
+            Ok(Outcome::Known(v)) => Ok(v),
+            Ok(Outcome::Unknown(unknown)) => Err(self.fail(
+                label,
+                format!("`{}` has no value: the step that binds it has not run", self.pipeline.binding(unknown.0).name),
+            )),
+            Err(error) => Err(self.fail(label, error.to_string())),
+        }
+    }
+
+    fn service(&self, id: crate::check::pipeline::BindingId) -> ServiceRef {
+        let state = self.state.lock().expect("state lock");
+        match state.scope.get(id) {
+            Some(Val::Service(service)) => service.clone(),
+            _ => ServiceRef { cluster: "default".into(), name: self.pipeline.binding(id).name.clone() },
+        }
+    }
+
+    fn bind(&self, step: &Step, value: Val) {
+        if let Some(id) = step.binds {
+            self.state.lock().expect("state lock").scope.set(id, value);
+        }
+    }
+}
+
+enum Ending {
+    Failed(StepFailure),
+    Interrupted(&'static str),
+}
+
+/// Calls `f` on every value a step reads.
+fn visit_values(step: &Step, f: &mut dyn FnMut(&Value)) {
+    let mut each = |value: Option<&Value>| {
+        if let Some(value) = value {
+            f(value);
+        }
+    };
+    match &step.action {
+        Action::Build(b) => {
+            each(Some(&b.context));
+            each(b.dockerfile.as_ref());
+            each(b.target.as_ref());
+            each(b.build_args.as_ref());
+            each(b.platform.as_ref());
+        }
+        Action::Push(p) => {
+            each(Some(&p.image));
+            each(Some(&p.tags));
+        }
+        Action::Register(r) => {
+            if let crate::check::pipeline::Base::File(v) | crate::check::pipeline::Base::Family(v) = &r.base {
+                each(Some(v));
+            }
+            each(r.cpu.as_ref());
+            each(r.memory.as_ref());
+            for c in &r.containers {
+                each(c.image.as_ref());
+                each(c.env.as_ref());
+                each(c.secrets.as_ref());
+                each(c.command.as_ref());
+            }
+        }
+        Action::Update(u) => {
+            each(u.task_definition.as_ref());
+            each(u.desired_count.as_ref());
+            each(u.min_healthy_percent.as_ref());
+            each(u.max_percent.as_ref());
+            each(u.force_new_deployment.as_ref());
+            each(u.health_check_grace.as_ref());
+        }
+        Action::AwaitStable { timeout, .. } => each(timeout.as_ref()),
+        Action::RunTask(r) => {
+            each(Some(&r.task_definition));
+            each(r.timeout.as_ref());
+            for c in &r.containers {
+                each(c.env.as_ref());
+                each(c.command.as_ref());
+            }
+        }
+        Action::Rollback { to, .. } => each(to.as_ref()),
+        Action::Prune { task_definition, keep } => {
+            each(Some(task_definition));
+            each(Some(keep));
+        }
+        Action::Parallel(steps) => {
+            for step in steps {
+                visit_values(step, f);
+            }
+        }
+        Action::SuspendScaling { .. } | Action::ResumeScaling { .. } => {}
+    }
+}

@@ -1,0 +1,138 @@
+//! How a run shows itself: a live display on a terminal (indicatif), one plain
+//! line per event without one (CI logs), or one JSON object per line.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Live,
+    Plain,
+    Json,
+}
+
+/// A step as the report names it.
+#[derive(Debug, Clone)]
+pub struct StepLabel {
+    pub line: usize,
+    pub title: String,
+}
+
+pub struct Reporter {
+    style: Style,
+    multi: Option<MultiProgress>,
+    bars: Mutex<Vec<(usize, ProgressBar)>>,
+    started: Instant,
+}
+
+impl Reporter {
+    pub fn new(style: Style) -> Reporter {
+        let multi = (style == Style::Live).then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Reporter { style, multi, bars: Mutex::new(Vec::new()), started: Instant::now() }
+    }
+
+    fn print(&self, line: &str) {
+        match &self.multi {
+            Some(multi) => {
+                let _ = multi.println(line);
+            }
+            None => println!("{line}"),
+        }
+    }
+
+    fn json(&self, value: serde_json::Value) {
+        println!("{value}");
+    }
+
+    pub fn step_started(&self, id: usize, step: &StepLabel) {
+        match self.style {
+            Style::Live => {
+                let multi = self.multi.as_ref().expect("live style has a display");
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed:>4}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(step.title.clone());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                if let Ok(mut bars) = self.bars.lock() {
+                    bars.push((id, bar));
+                }
+            }
+            Style::Plain => self.print(&format!("▶ {} (line {})", step.title, step.line)),
+            Style::Json => self.json(json!({"event": "step-started", "step": step.title, "line": step.line})),
+        }
+    }
+
+    /// A step's state as it goes: a rollout's counts, a task's status.
+    pub fn progress(&self, id: usize, step: &StepLabel, message: &str) {
+        match self.style {
+            Style::Live => {
+                if let Some((_, bar)) = self.bars.lock().ok().and_then(|b| b.iter().find(|(i, _)| *i == id).cloned()) {
+                    bar.set_message(message.to_string());
+                }
+            }
+            Style::Plain => self.print(&format!("  {}: {message}", step.title)),
+            Style::Json => {
+                self.json(json!({"event": "progress", "step": step.title, "line": step.line, "message": message}))
+            }
+        }
+    }
+
+    pub fn step_finished(&self, id: usize, step: &StepLabel, ok: bool, elapsed: Duration, summary: &str) {
+        let seconds = elapsed.as_secs_f64();
+        let mark = if ok { "✓" } else { "✗" };
+        match self.style {
+            Style::Live => {
+                let bar =
+                    self.bars.lock().ok().and_then(|b| b.iter().find(|(i, _)| *i == id).map(|(_, bar)| bar.clone()));
+                if let Some(bar) = bar {
+                    bar.set_style(
+                        ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.finish_with_message(format!("{mark} {} {summary} ({seconds:.1}s)", step.title));
+                }
+            }
+            Style::Plain => self.print(&format!("{mark} {} {summary} ({seconds:.1}s)", step.title)),
+            Style::Json => self.json(json!({
+                "event": "step-finished", "step": step.title, "line": step.line, "ok": ok,
+                "seconds": (seconds * 1000.0).round() / 1000.0, "summary": summary,
+            })),
+        }
+    }
+
+    /// Something worth knowing that is not a step: a skipped step, an undo.
+    pub fn note(&self, kind: &str, message: &str) {
+        match self.style {
+            Style::Json => self.json(json!({"event": kind, "message": message})),
+            _ => self.print(&format!("• {message}")),
+        }
+    }
+
+    /// The closing report: what failed and why, and what was undone.
+    pub fn finished(&self, ok: bool, exit_code: i32, lines: &[String]) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
+        }
+        match self.style {
+            Style::Json => self.json(json!({
+                "event": "finished", "ok": ok, "exit_code": exit_code,
+                "seconds": (elapsed * 1000.0).round() / 1000.0, "report": lines,
+            })),
+            _ => {
+                for line in lines {
+                    self.print(line);
+                }
+                self.print(&if ok {
+                    format!("pipeline finished in {elapsed:.1}s")
+                } else {
+                    format!("pipeline failed after {elapsed:.1}s (exit {exit_code})")
+                });
+            }
+        }
+    }
+}

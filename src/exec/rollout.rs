@@ -1,0 +1,358 @@
+//! Following a deployment to the end, running one-off tasks, and saying why
+//! either failed: the service's events and the stopped tasks' reasons and
+//! exit codes.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use super::report::StepLabel;
+use super::{Runner, StepFailure};
+use crate::aws::{ContainerRun, RunTaskRequest, ServiceState, TaskState};
+use crate::check::pipeline::{RunTask, Step, Wait, DEFAULT_RUN_TASK_TIMEOUT};
+use crate::eval::{ServiceRef, Val};
+use crate::register::short;
+
+/// Polling starts fast and slows while nothing changes, never past this,
+/// so a failure is seen within about this long.
+const MAX_POLL: Duration = Duration::from_secs(2);
+const FIRST_POLL: Duration = Duration::from_millis(500);
+
+fn next_poll(interval: Duration) -> Duration {
+    (interval * 3 / 2).min(MAX_POLL)
+}
+
+fn task_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+impl Runner<'_> {
+    /// Waits until the deployment this run started on `service` is done.
+    pub(super) async fn await_stable(
+        &self,
+        id: usize,
+        label: &StepLabel,
+        service: &ServiceRef,
+        timeout: Duration,
+    ) -> Result<String, StepFailure> {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let record = self.state.lock().expect("state lock").services.get(service).cloned().unwrap_or_default();
+        let mut followed = record.deployment.clone();
+        let mut interval = FIRST_POLL;
+        let mut last = String::new();
+        loop {
+            let state = self
+                .aws
+                .describe_service(&service.cluster, &service.name)
+                .await
+                .map_err(|e| self.aws_failure(label, e))?;
+            let ours_id =
+                followed.get_or_insert_with(|| state.primary().map(|d| d.id.clone()).unwrap_or_default()).clone();
+            let primary = state.primary();
+            let Some(ours) = state.deployments.iter().find(|d| d.id == ours_id) else {
+                // Gone between two polls: ECS says why in its events.
+                let failed = state
+                    .events
+                    .iter()
+                    .find(|e| e.message.contains(&format!("(deployment {ours_id}) deployment failed")))
+                    .map(|e| {
+                        e.message
+                            .rsplit("deployment failed: ")
+                            .next()
+                            .unwrap_or("failed")
+                            .trim_end_matches('.')
+                            .to_string()
+                    });
+                let now = primary.map(|p| format!("{} ({})", p.id, short(&p.task_definition))).unwrap_or_default();
+                let reason = match failed {
+                    Some(why) => {
+                        format!("{}: deployment {ours_id} failed: {why}; ECS rolled back to {now}", service.name)
+                    }
+                    None => format!("{}: deployment {ours_id} was replaced by {now} before it finished", service.name),
+                };
+                let td = record.deployment_task_definition.clone();
+                return Err(self.diagnosed(label, reason, &state, record.updated_at, td.as_deref()).await);
+            };
+            if ours.rollout_state.as_deref() == Some("FAILED") {
+                let why = ours.rollout_reason.clone().unwrap_or_else(|| "rollout failed".into());
+                let mut reason = format!(
+                    "{}: deployment {} of {} failed: {why}",
+                    service.name,
+                    ours.id,
+                    short(&ours.task_definition)
+                );
+                if let Some(p) = primary.filter(|p| p.id != ours.id) {
+                    reason.push_str(&format!("; ECS is rolling back to {}", short(&p.task_definition)));
+                }
+                return Err(self
+                    .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
+                    .await);
+            }
+            if ours.status != "PRIMARY" {
+                let by = primary
+                    .map(|p| format!("{} ({})", p.id, short(&p.task_definition)))
+                    .unwrap_or_else(|| "another deployment".into());
+                let reason =
+                    format!("{}: deployment {} was replaced by {by} before it finished", service.name, ours.id);
+                return Err(self
+                    .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
+                    .await);
+            }
+            let alone = state.deployments.len() == 1;
+            if ours.rollout_state.as_deref() == Some("COMPLETED")
+                || (alone && ours.running == ours.desired && ours.pending == 0 && ours.rollout_state.is_none())
+            {
+                return Ok(format!(
+                    "{} stable on {} ({}/{} running)",
+                    service.name,
+                    short(&ours.task_definition),
+                    ours.running,
+                    ours.desired
+                ));
+            }
+            let draining: i32 = state.deployments.iter().filter(|d| d.id != ours.id).map(|d| d.running).sum();
+            let progress = format!(
+                "{}: {}/{} running, {} pending{}{}",
+                service.name,
+                ours.running,
+                ours.desired,
+                ours.pending,
+                if ours.failed > 0 { format!(", {} failed", ours.failed) } else { String::new() },
+                if draining > 0 { format!(", {draining} old still running") } else { String::new() },
+            );
+            if progress != last {
+                self.report.progress(id, label, &progress);
+                interval = FIRST_POLL;
+                last = progress.clone();
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let reason = format!(
+                    "timed out after {} waiting for deployment {} of {}: {progress}",
+                    humantime::format_duration(Duration::from_secs(timeout.as_secs())),
+                    ours.id,
+                    short(&ours.task_definition)
+                );
+                return Err(self
+                    .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
+                    .await);
+            }
+            tokio::time::sleep(interval.min(deadline - now)).await;
+            interval = next_poll(interval);
+        }
+    }
+
+    /// A failure with the service's recent events and the stopped tasks of
+    /// the failed revision.
+    async fn diagnosed(
+        &self,
+        label: &StepLabel,
+        reason: String,
+        state: &ServiceState,
+        since: Option<SystemTime>,
+        task_definition: Option<&str>,
+    ) -> StepFailure {
+        let mut details = Vec::new();
+        // A little slack for clocks: events from just before the update count.
+        let since = since.map(|t| t - Duration::from_secs(5));
+        let mut events: Vec<_> = state
+            .events
+            .iter()
+            .filter(|e| match (since, e.at) {
+                (Some(s), Some(at)) => at >= s,
+                _ => true,
+            })
+            .take(10)
+            .collect();
+        events.reverse();
+        if !events.is_empty() {
+            details.push("recent service events:".into());
+            details.extend(events.iter().map(|e| {
+                let at = e.at.map(|t| humantime::format_rfc3339_seconds(t).to_string()).unwrap_or_default();
+                format!("  {at} {}", e.message)
+            }));
+        }
+        let cluster = state.cluster.rsplit('/').next().unwrap_or(&state.cluster).to_string();
+        let stopped = match self.aws.list_tasks(&cluster, Some(&state.name), None, true).await {
+            Ok(arns) => self.aws.describe_tasks(&cluster, &arns).await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let mut stopped: Vec<&TaskState> = stopped
+            .iter()
+            .filter(|t| task_definition.is_none_or(|td| short(&t.task_definition) == short(td)))
+            .collect();
+        stopped.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
+        if !stopped.is_empty() {
+            details.push(format!(
+                "stopped tasks{}:",
+                task_definition.map(|td| format!(" of {}", short(td))).unwrap_or_default()
+            ));
+            for task in stopped.iter().take(5) {
+                details.push(format!("  {}", describe_stopped(task)));
+            }
+        }
+        StepFailure { step: label.clone(), reason, details }
+    }
+
+    /// `run-task`: starts the task like the `like` service's, and waits as asked.
+    pub(super) async fn run_task(
+        &self,
+        id: usize,
+        label: &StepLabel,
+        step: &Step,
+        run: &RunTask,
+    ) -> Result<String, StepFailure> {
+        let task_definition = self.value(label, &run.task_definition)?.text();
+        let (cluster, launch) = match run.like {
+            Some(like) => {
+                let service = self.service(like);
+                let state = self
+                    .aws
+                    .describe_service(&service.cluster, &service.name)
+                    .await
+                    .map_err(|e| self.aws_failure(label, e))?;
+                (service.cluster, state.launch)
+            }
+            None => (self.default_cluster.clone(), Default::default()),
+        };
+        let mut containers = Vec::new();
+        for container in &run.containers {
+            let command = match container.command.as_ref().map(|v| self.value(label, v)).transpose()? {
+                Some(Val::List(items)) => Some(items.iter().map(Val::text).collect()),
+                _ => None,
+            };
+            let environment = match container.env.as_ref().map(|v| self.value(label, v)).transpose()? {
+                Some(Val::Map(entries)) => entries.into_iter().map(|(k, v)| (k, v.text())).collect(),
+                _ => Vec::new(),
+            };
+            containers.push(ContainerRun { name: container.name.clone(), command, environment });
+        }
+        let request = RunTaskRequest {
+            cluster: cluster.clone(),
+            task_definition: task_definition.clone(),
+            launch,
+            containers,
+            started_by: format!("ecsflow/{}", self.pipeline.name).chars().take(36).collect(),
+        };
+        let tasks = self.aws.run_task(&request).await.map_err(|e| self.aws_failure(label, e))?;
+        let Some(task) = tasks.into_iter().next() else {
+            return Err(self.fail(label, "ECS started no task"));
+        };
+        self.bind(step, Val::Task(task.arn.clone()));
+        let short_id = task_id(&task.arn).to_string();
+        if run.wait == Wait::None {
+            return Ok(format!("started task {short_id}"));
+        }
+        let timeout = match run.timeout.as_ref().map(|t| self.value(label, t)).transpose()? {
+            Some(Val::Duration(d)) => d,
+            _ => DEFAULT_RUN_TASK_TIMEOUT,
+        };
+        let deadline = Instant::now() + timeout;
+        let mut interval = FIRST_POLL;
+        let mut last = String::new();
+        loop {
+            let current = self
+                .aws
+                .describe_tasks(&cluster, std::slice::from_ref(&task.arn))
+                .await
+                .map_err(|e| self.aws_failure(label, e))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| self.fail(label, format!("task {short_id} disappeared")))?;
+            if current.last_status != last {
+                self.report.progress(id, label, &format!("task {short_id}: {}", current.last_status));
+                last = current.last_status.clone();
+                interval = FIRST_POLL;
+            }
+            if current.last_status == "STOPPED" {
+                return self.task_outcome(label, &current).await;
+            }
+            if run.wait == Wait::Running && current.last_status == "RUNNING" {
+                return Ok(format!("task {short_id} is running"));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let stopped = self.aws.stop_task(&cluster, &task.arn, "ecsflow: run-task timed out").await;
+                let mut failure = self.fail(
+                    label,
+                    format!(
+                        "task {short_id} was still {} after {}",
+                        current.last_status,
+                        humantime::format_duration(Duration::from_secs(timeout.as_secs()))
+                    ),
+                );
+                failure.details.push(match stopped {
+                    Ok(()) => format!("stopped task {short_id}"),
+                    Err(e) => format!("could not stop task {short_id}: {e}; it may still be running"),
+                });
+                return Err(failure);
+            }
+            tokio::time::sleep(interval.min(deadline - now)).await;
+            interval = next_poll(interval);
+        }
+    }
+
+    /// A stopped task succeeded when every essential container exited 0.
+    async fn task_outcome(&self, label: &StepLabel, task: &TaskState) -> Result<String, StepFailure> {
+        let definition =
+            self.aws.describe_task_definition(&task.task_definition).await.map_err(|e| self.aws_failure(label, e))?;
+        let essential = |name: &str| -> bool {
+            definition
+                .json
+                .get("containerDefinitions")
+                .and_then(|d| d.as_array())
+                .and_then(|defs| defs.iter().find(|d| d.get("name").and_then(|n| n.as_str()) == Some(name)))
+                .and_then(|d| d.get("essential"))
+                .and_then(|e| e.as_bool())
+                .unwrap_or(true)
+        };
+        let failed: Vec<String> = task
+            .containers
+            .iter()
+            .filter(|c| essential(&c.name) && c.exit_code != Some(0))
+            .map(|c| match c.exit_code {
+                Some(code) => format!("{} exited {code}", c.name),
+                None => format!("{} did not run to an exit", c.name),
+            })
+            .collect();
+        let short_id = task_id(&task.arn);
+        if failed.is_empty() {
+            return Ok(format!("task {short_id} exited 0"));
+        }
+        let mut failure = self.fail(
+            label,
+            format!(
+                "task {short_id} failed: {}{}",
+                failed.join(", "),
+                task.stopped_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
+        );
+        failure.details.push("containers:".into());
+        for container in &task.containers {
+            failure.details.push(format!(
+                "  {}{}: {}{}",
+                container.name,
+                if essential(&container.name) { "" } else { " (not essential)" },
+                container.exit_code.map(|c| format!("exit {c}")).unwrap_or_else(|| "no exit code".into()),
+                container.reason.as_ref().map(|r| format!(", {r}")).unwrap_or_default()
+            ));
+        }
+        Err(failure)
+    }
+}
+
+fn describe_stopped(task: &TaskState) -> String {
+    let codes: Vec<String> = task
+        .containers
+        .iter()
+        .map(|c| match c.exit_code {
+            Some(code) => format!("{} exit {code}", c.name),
+            None => format!("{} no exit code", c.name),
+        })
+        .collect();
+    format!(
+        "{}: {}{}",
+        task_id(&task.arn),
+        task.stopped_reason.as_deref().unwrap_or("stopped"),
+        if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
+    )
+}

@@ -1,0 +1,299 @@
+//! What each step does at run time.
+
+use std::time::SystemTime;
+
+use serde_json::Value as Json;
+
+use super::report::StepLabel;
+use super::{Runner, StepFailure};
+use crate::aws::{AwsError, CircuitBreakerState, ScalingSuspension, ServiceUpdate};
+use crate::check::pipeline::{Action, Base, CircuitBreaker, Step, DEFAULT_AWAIT_TIMEOUT};
+use crate::eval::{ServiceRef, Val};
+use crate::register::{self, family_of, short, BaseRef};
+use crate::taskdef;
+
+impl Runner<'_> {
+    pub(super) fn aws_failure(&self, label: &StepLabel, error: AwsError) -> StepFailure {
+        self.fail(label, error.to_string())
+    }
+
+    pub(super) async fn act(&self, id: usize, label: &StepLabel, step: &Step) -> Result<String, StepFailure> {
+        match &step.action {
+            Action::Build(_) | Action::Push(_) => Err(self.fail(
+                label,
+                format!(
+                    "this version of ecsflow cannot run `{}` yet: building and pushing images comes in the next version; `ecsflow plan` shows what it would do",
+                    if matches!(step.action, Action::Build(_)) { "build" } else { "push" }
+                ),
+            )),
+            Action::Register(register) => {
+                let base_ref = match &register.base {
+                    Base::Service(service) => BaseRef::Service(self.service(*service)),
+                    Base::Family(family) => BaseRef::Family(self.value(label, family)?.text()),
+                    Base::File(path) => BaseRef::File(self.value(label, path)?.text()),
+                };
+                let base = register::base(self.aws, &base_ref, self.base_dir).await.map_err(|e| self.fail(label, e.to_string()))?;
+                let changes = register::changes(register, &|v| self.value(label, v))?;
+                let mut input = base.input;
+                taskdef::apply(&mut input, &changes).map_err(|e| self.fail(label, e.to_string()))?;
+                if let Some((name, arn, current)) = &base.current {
+                    if *current == input {
+                        self.bind(step, Val::TaskDefinition(arn.clone()));
+                        return Ok(format!("no change: uses {name}"));
+                    }
+                }
+                let registered = self
+                    .aws
+                    .register_task_definition(&Json::Object(input))
+                    .await
+                    .map_err(|e| self.aws_failure(label, e))?;
+                self.bind(step, Val::TaskDefinition(registered.arn.clone()));
+                Ok(format!("registered {}", short(&registered.arn)))
+            }
+            Action::SuspendScaling { service } => {
+                let service = self.service(*service);
+                let current = self
+                    .aws
+                    .scaling_suspension(&service.cluster, &service.name)
+                    .await
+                    .map_err(|e| self.aws_failure(label, e))?;
+                let Some(current) = current else {
+                    return Ok(format!("{} has no scalable target: nothing to suspend", service.name));
+                };
+                {
+                    // A second suspend keeps the state found by the first.
+                    let mut state = self.state.lock().expect("state lock");
+                    if !state.suspended.iter().any(|(s, _)| *s == service) {
+                        state.suspended.push((service.clone(), current));
+                    }
+                }
+                if current != ScalingSuspension::ALL {
+                    self.aws
+                        .set_scaling_suspension(&service.cluster, &service.name, ScalingSuspension::ALL)
+                        .await
+                        .map_err(|e| self.aws_failure(label, e))?;
+                }
+                Ok(format!("suspended (was {current})"))
+            }
+            Action::ResumeScaling { service } => {
+                let service = self.service(*service);
+                let prior = {
+                    let mut state = self.state.lock().expect("state lock");
+                    let index = state.suspended.iter().position(|(s, _)| *s == service);
+                    index.map(|i| state.suspended.remove(i).1)
+                };
+                let current = self
+                    .aws
+                    .scaling_suspension(&service.cluster, &service.name)
+                    .await
+                    .map_err(|e| self.aws_failure(label, e))?;
+                let Some(current) = current else {
+                    return Ok(format!("{} has no scalable target: nothing to resume", service.name));
+                };
+                let target = prior.unwrap_or(ScalingSuspension::NONE);
+                if current != target {
+                    if let Err(error) = self.aws.set_scaling_suspension(&service.cluster, &service.name, target).await {
+                        if let Some(prior) = prior {
+                            // Still suspended: the clean-up must restore it.
+                            self.state.lock().expect("state lock").suspended.push((service.clone(), prior));
+                        }
+                        return Err(self.aws_failure(label, error));
+                    }
+                }
+                Ok(format!("restored ({target})"))
+            }
+            Action::Update(update) => {
+                let service = self.service(update.service);
+                let before = self
+                    .aws
+                    .describe_service(&service.cluster, &service.name)
+                    .await
+                    .map_err(|e| self.aws_failure(label, e))?;
+                let int = |v: &Option<crate::check::pipeline::Value>| -> Result<Option<i32>, StepFailure> {
+                    match v.as_ref().map(|v| self.value(label, v)).transpose()? {
+                        Some(Val::Int(n)) => i32::try_from(n).map(Some).map_err(|_| self.fail(label, format!("{n} is out of range"))),
+                        Some(other) => Err(self.fail(label, format!("expected a number, found `{}`", other.text()))),
+                        None => Ok(None),
+                    }
+                };
+                let grace = match update.health_check_grace.as_ref().map(|v| self.value(label, v)).transpose()? {
+                    Some(Val::Duration(d)) => Some(i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+                    _ => None,
+                };
+                let request = ServiceUpdate {
+                    cluster: service.cluster.clone(),
+                    service: service.name.clone(),
+                    task_definition: update.task_definition.as_ref().map(|v| self.value(label, v).map(|v| v.text())).transpose()?,
+                    desired_count: int(&update.desired_count)?,
+                    min_healthy_percent: int(&update.min_healthy_percent)?,
+                    max_percent: int(&update.max_percent)?,
+                    force_new_deployment: matches!(
+                        update.force_new_deployment.as_ref().map(|v| self.value(label, v)).transpose()?,
+                        Some(Val::Bool(true))
+                    ),
+                    circuit_breaker: update.circuit_breaker.map(|b| match b {
+                        CircuitBreaker::Off => CircuitBreakerState { enable: false, rollback: false },
+                        CircuitBreaker::On => CircuitBreakerState { enable: true, rollback: false },
+                        CircuitBreaker::Rollback => CircuitBreakerState { enable: true, rollback: true },
+                    }),
+                    health_check_grace_seconds: grace,
+                };
+                let asked_at = SystemTime::now();
+                let updated = self.aws.update_service(&request).await.map_err(|e| self.aws_failure(label, e))?;
+                let primary = updated.primary().cloned();
+                let previous_primary = before.primary().map(|d| d.id.clone());
+                {
+                    let mut state = self.state.lock().expect("state lock");
+                    let record = state.services.entry(service.clone()).or_default();
+                    record.before_update.get_or_insert(before.task_definition.clone());
+                    record.deployment = primary.as_ref().map(|d| d.id.clone());
+                    record.deployment_task_definition = primary.as_ref().map(|d| d.task_definition.clone());
+                    record.updated_at = Some(asked_at);
+                }
+                let _ = id;
+                Ok(match primary {
+                    Some(d) if Some(&d.id) != previous_primary.as_ref() => {
+                        format!("started deployment {} of {}", d.id, short(&d.task_definition))
+                    }
+                    _ => "updated; no new deployment".to_string(),
+                })
+            }
+            Action::AwaitStable { services, timeout } => {
+                let timeout = match timeout.as_ref().map(|t| self.value(label, t)).transpose()? {
+                    Some(Val::Duration(d)) => d,
+                    _ => DEFAULT_AWAIT_TIMEOUT,
+                };
+                let services: Vec<ServiceRef> = services.iter().map(|s| self.service(*s)).collect();
+                let waits = services.iter().map(|service| self.await_stable(id, label, service, timeout));
+                let done = futures_util::future::try_join_all(waits).await?;
+                Ok(done.join("; "))
+            }
+            Action::RunTask(run) => self.run_task(id, label, step, run).await,
+            Action::Rollback { service, to } => {
+                let service = self.service(*service);
+                let current = self
+                    .aws
+                    .describe_service(&service.cluster, &service.name)
+                    .await
+                    .map_err(|e| self.aws_failure(label, e))?;
+                let recorded = self.state.lock().expect("state lock").services.get(&service).and_then(|r| r.before_update.clone());
+                let target = match to {
+                    Some(to) => self.value(label, to)?.text(),
+                    None => match recorded {
+                        Some(before) => before,
+                        None => self.previous_revision(label, &current.task_definition).await?,
+                    },
+                };
+                if short(&target) == short(&current.task_definition) {
+                    return Ok(format!("{} already runs {}", service.name, short(&target)));
+                }
+                let request = ServiceUpdate {
+                    cluster: service.cluster.clone(),
+                    service: service.name.clone(),
+                    task_definition: Some(target.clone()),
+                    ..ServiceUpdate::default()
+                };
+                let asked_at = SystemTime::now();
+                let updated = self.aws.update_service(&request).await.map_err(|e| self.aws_failure(label, e))?;
+                {
+                    let mut state = self.state.lock().expect("state lock");
+                    let record = state.services.entry(service.clone()).or_default();
+                    record.deployment = updated.primary().map(|d| d.id.clone());
+                    record.deployment_task_definition = updated.primary().map(|d| d.task_definition.clone());
+                    record.updated_at = Some(asked_at);
+                }
+                self.await_stable(id, label, &service, DEFAULT_AWAIT_TIMEOUT).await?;
+                Ok(format!("rolled {} back from {} to {}", service.name, short(&current.task_definition), short(&target)))
+            }
+            Action::Prune { task_definition, keep } => {
+                let family = family_of(&self.value(label, task_definition)?.text());
+                let keep = match self.value(label, keep)? {
+                    Val::Int(n) if n >= 1 => n as usize,
+                    other => return Err(self.fail(label, format!("`keep` must be at least 1, found {}", other.text()))),
+                };
+                let protected = self.protected_revisions(label).await?;
+                let revisions = self.aws.active_revisions(&family).await.map_err(|e| self.aws_failure(label, e))?;
+                let doomed: Vec<String> =
+                    revisions.iter().skip(keep).map(|(_, arn)| arn.clone()).filter(|arn| !protected.contains(&short(arn))).collect();
+                let mut done = Vec::new();
+                for arn in &doomed {
+                    if let Err(error) = self.aws.deregister_task_definition(arn).await {
+                        let mut failure = self.aws_failure(label, error);
+                        failure.details.push(format!(
+                            "deregistered before the error: {}",
+                            if done.is_empty() { "none".to_string() } else { done.join(", ") }
+                        ));
+                        return Err(failure);
+                    }
+                    done.push(short(arn));
+                }
+                Ok(if done.is_empty() {
+                    format!("nothing to deregister in `{family}` ({} ACTIVE, keeping {keep})", revisions.len())
+                } else {
+                    format!("deregistered {}", done.join(", "))
+                })
+            }
+            Action::Parallel(children) => {
+                let runs = children.iter().map(|child| self.step(child));
+                let done = futures_util::future::try_join_all(runs).await?;
+                Ok(format!("{} steps done", done.len()))
+            }
+        }
+    }
+
+    /// The revision before `current` in its family, for a `rollback` with
+    /// nothing recorded by this run.
+    async fn previous_revision(&self, label: &StepLabel, current: &str) -> Result<String, StepFailure> {
+        let name = short(current);
+        let family = family_of(&name);
+        let number: i64 = name.rsplit_once(':').and_then(|(_, r)| r.parse().ok()).unwrap_or(i64::MAX);
+        let revisions = self.aws.active_revisions(&family).await.map_err(|e| self.aws_failure(label, e))?;
+        revisions
+            .into_iter()
+            .find(|(revision, _)| *revision < number)
+            .map(|(_, arn)| arn)
+            .ok_or_else(|| self.fail(label, format!("`{family}` has no ACTIVE revision before {name} to roll back to")))
+    }
+
+    /// Revisions `prune` must keep: every declared service's live one, and
+    /// what this run deployed or would roll back to.
+    async fn protected_revisions(&self, label: &StepLabel) -> Result<Vec<String>, StepFailure> {
+        let services: Vec<ServiceRef> = {
+            let state = self.state.lock().expect("state lock");
+            let mut all: Vec<ServiceRef> = self
+                .pipeline
+                .bindings
+                .iter()
+                .enumerate()
+                .filter_map(|(i, _)| match state.scope.get(crate::check::pipeline::BindingId(i)) {
+                    Some(Val::Service(s)) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            all.dedup();
+            all
+        };
+        let mut protected: Vec<String> = {
+            let state = self.state.lock().expect("state lock");
+            state
+                .services
+                .values()
+                .flat_map(|r| [r.before_update.clone(), r.deployment_task_definition.clone()])
+                .flatten()
+                .map(|t| short(&t))
+                .collect()
+        };
+        for service in services {
+            match self.aws.describe_service(&service.cluster, &service.name).await {
+                Ok(state) => {
+                    protected.push(short(&state.task_definition));
+                    protected.extend(state.deployments.iter().map(|d| short(&d.task_definition)));
+                }
+                // A declared service that does not exist runs nothing to protect.
+                Err(error) if error.is("ServiceNotFoundException") => {}
+                Err(error) => return Err(self.aws_failure(label, error)),
+            }
+        }
+        Ok(protected)
+    }
+}

@@ -1,0 +1,123 @@
+//! What `register` starts from and what it changes, shared by `plan` (which
+//! diffs it) and `run` (which registers it), so the two never disagree.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::aws::{Aws, AwsError};
+use crate::check::pipeline::{self, Register};
+use crate::eval::{ServiceRef, Val};
+use crate::taskdef::{self, Changes, ContainerChanges, TaskdefError};
+
+/// A `register` base with its values resolved.
+pub enum BaseRef {
+    /// The task definition the service runs now.
+    Service(ServiceRef),
+    /// The family's newest ACTIVE revision.
+    Family(String),
+    /// A JSON file, relative to where ecsflow runs.
+    File(String),
+}
+
+/// The base as RegisterTaskDefinition input, and the registered revision a
+/// new one would be compared with (to reuse it when nothing changed).
+pub struct Base {
+    pub input: Map<String, Value>,
+    /// `(family:revision, ARN, its input)` of the revision to compare with.
+    pub current: Option<(String, String, Map<String, Value>)>,
+    pub family: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Taskdef(#[from] TaskdefError),
+    #[error("task definition family `{0}` has no ACTIVE revision; register a first one with `register file \"…\"`")]
+    EmptyFamily(String),
+    #[error("cannot read `{path}`: {reason}")]
+    File { path: String, reason: String },
+}
+
+pub async fn base(aws: &Aws, base: &BaseRef, base_dir: &Path) -> Result<Base, BaseError> {
+    match base {
+        BaseRef::Service(service) => {
+            let state = aws.describe_service(&service.cluster, &service.name).await?;
+            let live = aws.describe_task_definition(&state.task_definition).await?;
+            let input = taskdef::register_input(&live.json, Some(&live.tags))?;
+            Ok(Base { current: Some((short(&live.arn), live.arn.clone(), input.clone())), input, family: live.family })
+        }
+        BaseRef::Family(family) => {
+            let revisions = aws.active_revisions(family).await?;
+            let (_, arn) = revisions.first().ok_or_else(|| BaseError::EmptyFamily(family.clone()))?;
+            let latest = aws.describe_task_definition(arn).await?;
+            let input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
+            Ok(Base {
+                current: Some((short(&latest.arn), latest.arn.clone(), input.clone())),
+                input,
+                family: family.clone(),
+            })
+        }
+        BaseRef::File(path) => {
+            let json: Value = std::fs::read(base_dir.join(path))
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+                .map_err(|reason| BaseError::File { path: path.clone(), reason })?;
+            let input = taskdef::register_input(&json, json.get("tags"))?;
+            let family = input.get("family").and_then(Value::as_str).unwrap_or_default().to_string();
+            let current = match aws.active_revisions(&family).await?.first() {
+                Some((_, arn)) => {
+                    let latest = aws.describe_task_definition(arn).await?;
+                    let latest_input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
+                    Some((short(&latest.arn), latest.arn.clone(), latest_input))
+                }
+                None => None,
+            };
+            Ok(Base { input, current, family })
+        }
+    }
+}
+
+/// The block's changes, with values from `eval`.
+pub fn changes<E>(register: &Register, eval: &dyn Fn(&pipeline::Value) -> Result<Val, E>) -> Result<Changes, E> {
+    let text = |v: &Option<pipeline::Value>| -> Result<Option<String>, E> {
+        v.as_ref().map(|v| eval(v).map(|v| v.text())).transpose()
+    };
+    let pairs = |v: &Option<pipeline::Value>| -> Result<Vec<(String, String)>, E> {
+        match v.as_ref().map(eval).transpose()? {
+            Some(Val::Map(entries)) => Ok(entries.into_iter().map(|(k, v)| (k, v.text())).collect()),
+            _ => Ok(Vec::new()),
+        }
+    };
+    let mut changes = Changes { cpu: text(&register.cpu)?, memory: text(&register.memory)?, containers: Vec::new() };
+    for container in &register.containers {
+        let command = match container.command.as_ref().map(eval).transpose()? {
+            Some(Val::List(items)) => Some(items.iter().map(Val::text).collect()),
+            _ => None,
+        };
+        changes.containers.push(ContainerChanges {
+            name: container.name.clone(),
+            image: text(&container.image)?,
+            env: pairs(&container.env)?,
+            secrets: pairs(&container.secrets)?,
+            command,
+        });
+    }
+    Ok(changes)
+}
+
+/// `arn:…:task-definition/web:41` → `web:41`.
+pub fn short(reference: &str) -> String {
+    reference.rsplit('/').next().unwrap_or(reference).to_string()
+}
+
+/// The family of `web:41`, of an ARN, or of a bare family name.
+pub fn family_of(reference: &str) -> String {
+    let short = short(reference);
+    match short.rsplit_once(':') {
+        Some((family, revision)) if revision.chars().all(|c| c.is_ascii_digit()) => family.to_string(),
+        _ => short,
+    }
+}

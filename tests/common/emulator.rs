@@ -1,0 +1,73 @@
+//! The ECS rollout emulator (harness/ecs_emulator.py, on top of moto) on a
+//! free loopback port, stopped with SIGTERM (it stops its moto too).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use super::moto::{http, venv_bin};
+
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+}
+
+impl Emulator {
+    /// `time_scale` real seconds per emulated second: 0.2 runs a 1 s task
+    /// start in 0.2 s.
+    pub fn start(time_scale: f64) -> Emulator {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/ecs_emulator.py");
+        let mut child = Command::new(venv_bin("python"))
+            .arg(script)
+            .args(["--port", "0", "--time-scale", &time_scale.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the emulator starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("ready http://127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the emulator did not say it was ready: {line:?}"));
+        Emulator { child, port }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> String {
+        http(self.port, "POST", path, body).unwrap()
+    }
+
+    pub fn get(&self, path: &str) -> String {
+        http(self.port, "GET", path, "").unwrap()
+    }
+
+    /// Deployment state changes: `[{"time", "service", "deployment", "event"}]`.
+    pub fn timeline(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.get("/_emulator/timeline")).unwrap()
+    }
+
+    pub fn start_recording(&self) {
+        self.post("/moto-api/recorder/reset-recording", "");
+        self.post("/moto-api/recorder/start-recording", "");
+    }
+
+    /// The `X-Amz-Target` action of every request moto recorded, in order.
+    pub fn recorded_actions(&self) -> Vec<String> {
+        self.post("/moto-api/recorder/stop-recording", "");
+        super::moto::parse_recording(&self.get("/moto-api/recorder/download-recording"))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,279 @@
+//! `ecsflow run` against ECS that really rolls out: the emulator on top of
+//! moto. Scenarios come from ordinary inputs (the image reference, the
+//! command), so ecsflow is tested as a black box.
+
+#[path = "common/aws_setup.rs"]
+mod aws_setup;
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_setup::Account;
+use emulator::Emulator;
+
+const TIME_SCALE: f64 = 0.2;
+
+fn command(emulator: &Emulator, dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsflow"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+struct Run {
+    code: i32,
+    out: String,
+    elapsed: Duration,
+}
+
+fn run(emulator: &Emulator, source: &str, args: &[&str]) -> Run {
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let started = Instant::now();
+    let output: Output = command(emulator, dir.path(), &[&["run", "deploy.ecsflow"], args].concat()).output().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!out.contains("test-secret-value"), "credentials leaked:\n{out}");
+    Run { code: output.status.code().unwrap_or(-1), out, elapsed: started.elapsed() }
+}
+
+/// Cluster `prod`, service `web` on `web:1` (desired 2, 50–200%, breaker as
+/// given), scale-in alone suspended on its scalable target.
+fn account(emulator: &Emulator, breaker: bool) -> Account {
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let td = account.task_definition("web", "web", "web:v1");
+    account.rolling_service("prod", "web", &td, 2, breaker);
+    account.scalable_target("prod", "web", true);
+    account
+}
+
+const DEPLOY: &str = r#"
+cluster = "prod"
+param image = "web:v2"
+param timeout: duration = 2m
+service web = "web"
+
+let td = register from web {
+  container "web" { image = image }
+}
+suspend-scaling web
+update web { task-definition = td }
+await-stable web { timeout = timeout }
+resume-scaling web
+
+on-failure {
+  rollback web
+}
+"#;
+
+#[test]
+fn a_happy_rollout_ends_on_the_new_revision_with_scaling_as_it_was() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let run = run(&emulator, DEPLOY, &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(run.out.contains("✓ let td = register from web registered web:2"), "{}", run.out);
+    assert!(run.out.contains("✓ await-stable web web stable on web:2 (2/2 running)"), "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+    // The partial suspension found before comes back exactly.
+    assert_eq!(account.suspended("prod", "web"), (true, false, false));
+}
+
+#[test]
+fn a_circuit_breaker_failure_is_a_failure_within_seconds_and_is_rolled_back() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let run = run(&emulator, DEPLOY, &["--param", "image=web:v2-crash-1"]);
+    assert_eq!(run.code, 1, "{}", run.out);
+    assert!(!run.out.contains("stable on web:2"), "reported success:\n{}", run.out);
+    assert!(run.out.contains("✗ `await-stable web` (line 12) failed: web: deployment ecs-svc/"), "{}", run.out);
+    assert!(run.out.contains("tasks failed to start"), "{}", run.out);
+    // Why: the stopped tasks of the new revision, with their exit codes.
+    assert!(run.out.contains("Essential container in task exited (web exit 1)"), "{}", run.out);
+    assert!(
+        run.out.contains("↺ restored the scaling of web (scale-in suspended, scale-out active, scheduled active)"),
+        "{}",
+        run.out
+    );
+    assert_eq!(account.live_revision("prod", "web"), "web:1");
+    assert_eq!(account.suspended("prod", "web"), (true, false, false));
+    assert!(run.elapsed < Duration::from_secs(30), "took {:?}", run.elapsed);
+}
+
+#[test]
+fn without_the_breaker_the_timeout_fails_and_on_failure_rolls_back() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, false);
+    let run = run(&emulator, DEPLOY, &["--param", "image=web:v2-crash-2", "--param", "timeout=4s"]);
+    assert_eq!(run.code, 1, "{}", run.out);
+    assert!(run.out.contains("failed: timed out after 4s waiting for deployment ecs-svc/"), "{}", run.out);
+    // The timeout says what was happening.
+    assert!(run.out.contains("failed, "), "{}", run.out);
+    assert!(run.out.contains("(web exit 2)"), "{}", run.out);
+    assert!(run.out.contains("↺ on-failure: rollback web — rolled web back from web:2 to web:1"), "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:1");
+}
+
+#[test]
+fn sigterm_during_await_stable_restores_scaling() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let dir = common::project(&[("deploy.ecsflow", DEPLOY.as_bytes())]);
+    let mut child = command(&emulator, dir.path(), &["run", "deploy.ecsflow", "--param", "image=web:v2-slow-300s"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.starts_with("▶ await-stable web") {
+            break;
+        }
+    }
+    assert_eq!(account.suspended("prod", "web"), (true, true, true), "suspended during the rollout: {seen:?}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    let out = rest.join("\n");
+    assert_eq!(status.code(), Some(143), "{out}");
+    assert!(out.contains("interrupted by SIGTERM"), "{out}");
+    assert!(out.contains("↺ restored the scaling of web"), "{out}");
+    assert_eq!(account.suspended("prod", "web"), (true, false, false));
+}
+
+#[test]
+fn a_migration_exiting_non_zero_stops_the_pipeline_before_update() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register from web {
+  container "web" { image = "web:v2" }
+}
+let _migration = run-task td {
+  like = web
+  container "web" { command = ["sh", "-c", "exit 3"] }
+}
+update web { task-definition = td }
+await-stable web
+"#;
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 1, "{}", run.out);
+    assert!(run.out.contains("failed: task "), "{}", run.out);
+    assert!(run.out.contains("web exited 3 (Essential container in task exited)"), "{}", run.out);
+    assert!(run.out.contains("  web: exit 3"), "{}", run.out);
+    assert!(!run.out.contains("▶ update web"), "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:1");
+
+    let ok = run_ok_migration(&emulator);
+    assert_eq!(ok.code, 0, "{}", ok.out);
+    assert!(ok.out.contains("exited 0"), "{}", ok.out);
+}
+
+fn run_ok_migration(emulator: &Emulator) -> Run {
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nlet _m = run-task \"web:1\" {\n  like = web\n  container \"web\" { command = [\"./migrate\"] }\n}\n";
+    run(emulator, source, &[])
+}
+
+#[test]
+fn prune_keeps_the_newest_and_never_the_live_or_rollback_revision() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    // web:1 is live (the oldest); web:2..web:5 are newer, unused.
+    let live = account.task_definition("web", "web", "web:v1");
+    for image in ["web:v2", "web:v3", "web:v4", "web:v5"] {
+        account.task_definition("web", "web", image);
+    }
+    account.rolling_service("prod", "web", &live, 1, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register from web {
+  container "web" { image = "web:v6" }
+}
+update web { task-definition = td }
+await-stable web
+prune td keep 2
+"#;
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    // web:6 (live now) and web:5 are the newest two; web:1 was live before
+    // this run, so it is the rollback target and stays.
+    assert!(run.out.contains("deregistered web:4, web:3, web:2"), "{}", run.out);
+    assert_eq!(account.active_revisions("web"), [1, 5, 6]);
+}
+
+#[test]
+fn two_services_in_parallel() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let front = account.task_definition("front", "front", "front:v1");
+    let back = account.task_definition("back", "back", "back:v1");
+    account.rolling_service("prod", "front", &front, 2, true);
+    account.rolling_service("prod", "back", &back, 2, true);
+    let source = r#"
+cluster = "prod"
+service front = "front"
+service back = "back"
+parallel {
+  let front_td = register from front {
+    container "front" { image = "front:v2" }
+  }
+  let back_td = register from back {
+    container "back" { image = "back:v2-slow-2s" }
+  }
+}
+parallel {
+  update front { task-definition = front_td }
+  update back { task-definition = back_td }
+}
+await-stable front, back
+"#;
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(
+        run.out.contains("front stable on front:2 (2/2 running); back stable on back:2 (2/2 running)"),
+        "{}",
+        run.out
+    );
+    assert_eq!(account.live_revision("prod", "front"), "front:2");
+    assert_eq!(account.live_revision("prod", "back"), "back:2");
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_to_success() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    emulator.post(
+        "/_emulator/faults",
+        r#"{"action": "DescribeServices", "responses": [
+            {"status": 400, "type": "ThrottlingException", "message": "Rate exceeded"},
+            {"status": 500, "type": "ServerException", "message": "Internal error"},
+            {"status": 503}
+        ]}"#,
+    );
+    emulator.post(
+        "/_emulator/faults",
+        r#"{"action": "UpdateService", "responses": [{"status": 400, "type": "ThrottlingException", "message": "Rate exceeded"}]}"#,
+    );
+    let run = run(&emulator, DEPLOY, &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+}
