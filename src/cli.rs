@@ -38,6 +38,24 @@ enum Command {
     /// Run a pipeline against AWS. Exits 0 on success, 1 on a failed step,
     /// 130/143 when interrupted by SIGINT/SIGTERM.
     Run(RunArgs),
+    /// Roll a service back to an earlier revision and wait for the rollout.
+    /// Without --to: asks on a terminal, else takes the revision before the live one.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RollbackArgs {
+    #[arg(long)]
+    cluster: String,
+    #[arg(long)]
+    service: String,
+    /// The revision: `41` (of the service's family), `web:41` or an ARN.
+    #[arg(long, value_name = "REVISION")]
+    to: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    #[arg(long, value_enum, default_value_t = RunFormat::Auto)]
+    format: RunFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +78,18 @@ enum RunFormat {
     Auto,
     Plain,
     Json,
+}
+
+impl RunFormat {
+    fn style(self) -> crate::exec::report::Style {
+        use crate::exec::report::Style;
+        match self {
+            RunFormat::Json => Style::Json,
+            RunFormat::Plain => Style::Plain,
+            RunFormat::Auto if std::io::stderr().is_terminal() => Style::Live,
+            RunFormat::Auto => Style::Plain,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,20 +168,19 @@ pub fn main() -> i32 {
             &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
             matches!(args.format, PlanFormat::Json),
         ),
-        Command::Run(args) => {
-            let style = match args.format {
-                RunFormat::Json => crate::exec::report::Style::Json,
-                RunFormat::Plain => crate::exec::report::Style::Plain,
-                RunFormat::Auto if std::io::stderr().is_terminal() => crate::exec::report::Style::Live,
-                RunFormat::Auto => crate::exec::report::Style::Plain,
-            };
-            crate::commands::run(
-                &args.file,
-                &args.params,
-                &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
-                style,
-            )
-        }
+        Command::Run(args) => crate::commands::run(
+            &args.file,
+            &args.params,
+            &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
+            args.format.style(),
+        ),
+        Command::Rollback(args) => crate::commands::rollback(
+            &args.cluster,
+            &args.service,
+            args.to.as_deref(),
+            &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
+            args.format.style(),
+        ),
     }
 }
 

@@ -277,3 +277,77 @@ fn throttling_and_server_errors_are_retried_to_success() {
     assert_eq!(run.code, 0, "{}", run.out);
     assert_eq!(account.live_revision("prod", "web"), "web:2");
 }
+
+#[test]
+fn the_rollback_command_returns_to_the_previous_or_the_named_revision() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    account.task_definition("web", "web", "web:v1");
+    account.task_definition("web", "web", "web:v2");
+    let live = account.task_definition("web", "web", "web:v3");
+    account.rolling_service("prod", "web", &live, 2, true);
+    let dir = tempfile::tempdir().unwrap();
+    let rollback = |args: &[&str]| {
+        let output =
+            command(&emulator, dir.path(), &[&["rollback", "--cluster", "prod", "--service", "web"], args].concat())
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    // No terminal and no --to: the revision before the live one.
+    let (code, out) = rollback(&[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rolled web back from web:3 to web:2"), "{out}");
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+    // A bare number is a revision of the service's family.
+    let (code, out) = rollback(&["--to", "1"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rolled web back from web:2 to web:1"), "{out}");
+    assert_eq!(account.live_revision("prod", "web"), "web:1");
+    // Nothing older than web:1 to return to.
+    let (code, out) = rollback(&[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("`web` has no ACTIVE revision before web:1 to roll back to"), "{out}");
+}
+
+#[test]
+fn a_second_signal_abandons_the_clean_up_and_says_what_is_left() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+update web { force-new-deployment = true }
+await-stable web
+on-failure {
+  let _slow = run-task "web:1" {
+    like = web
+    container "web" { command = ["sleep 600"] }
+  }
+}
+"#;
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let mut child = command(&emulator, dir.path(), &["run", "deploy.ecsflow"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let kill = |signal: &str| Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("▶ await-stable web") {
+            break;
+        }
+    }
+    kill("-INT");
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("▶ let _slow = run-task") {
+            break;
+        }
+    }
+    kill("-INT");
+    let out: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let out = out.join("\n");
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{out}");
+    assert!(out.contains("✗ clean-up abandoned on SIGINT; left undone:"), "{out}");
+    assert!(out.contains("on-failure did not finish: `let _slow = run-task \"web:1\"`"), "{out}");
+    drop(account);
+}

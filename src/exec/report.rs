@@ -87,14 +87,15 @@ impl Reporter {
         let mark = if ok { "✓" } else { "✗" };
         match self.style {
             Style::Live => {
-                let bar =
-                    self.bars.lock().ok().and_then(|b| b.iter().find(|(i, _)| *i == id).map(|(_, bar)| bar.clone()));
+                // A finished step becomes a line of the log above the spinners.
+                let bar = self.bars.lock().ok().and_then(|mut bars| {
+                    let index = bars.iter().position(|(i, _)| *i == id)?;
+                    Some(bars.remove(index).1)
+                });
                 if let Some(bar) = bar {
-                    bar.set_style(
-                        ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                    );
-                    bar.finish_with_message(format!("{mark} {} {summary} ({seconds:.1}s)", step.title));
+                    bar.finish_and_clear();
                 }
+                self.print(&format!("{mark} {} {summary} ({seconds:.1}s)", step.title));
             }
             Style::Plain => self.print(&format!("{mark} {} {summary} ({seconds:.1}s)", step.title)),
             Style::Json => self.json(json!({
@@ -115,9 +116,6 @@ impl Reporter {
     /// The closing report: what failed and why, and what was undone.
     pub fn finished(&self, ok: bool, exit_code: i32, lines: &[String]) {
         let elapsed = self.started.elapsed().as_secs_f64();
-        if let Some(multi) = &self.multi {
-            let _ = multi.clear();
-        }
         match self.style {
             Style::Json => self.json(json!({
                 "event": "finished", "ok": ok, "exit_code": exit_code,

@@ -184,6 +184,12 @@ impl Runner<'_> {
                         None => self.previous_revision(label, &current.task_definition).await?,
                     },
                 };
+                // A bare number is a revision of the service's own family.
+                let target = if !target.is_empty() && target.chars().all(|c| c.is_ascii_digit()) {
+                    format!("{}:{target}", family_of(&current.task_definition))
+                } else {
+                    target
+                };
                 if short(&target) == short(&current.task_definition) {
                     return Ok(format!("{} already runs {}", service.name, short(&target)));
                 }
