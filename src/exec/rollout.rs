@@ -73,7 +73,7 @@ impl Runner<'_> {
                 return Err(self.diagnosed(label, reason, &state, record.updated_at, td.as_deref()).await);
             };
             if ours.rollout_state.as_deref() == Some("FAILED") {
-                let why = ours.rollout_reason.clone().unwrap_or_else(|| "rollout failed".into());
+                let why = ours.rollout_reason.as_deref().unwrap_or("rollout failed").trim_end_matches('.').to_string();
                 let mut reason = format!(
                     "{}: deployment {} of {} failed: {why}",
                     service.name,
@@ -152,8 +152,8 @@ impl Runner<'_> {
         task_definition: Option<&str>,
     ) -> StepFailure {
         let mut details = Vec::new();
-        // A little slack for clocks: events from just before the update count.
-        let since = since.map(|t| t - Duration::from_secs(5));
+        // A second of slack for clocks; older events belong to earlier deployments.
+        let since = since.map(|t| t - Duration::from_secs(1));
         let mut events: Vec<_> = state
             .events
             .iter()
