@@ -351,3 +351,39 @@ on-failure {
     assert!(out.contains("on-failure did not finish: `let _slow = run-task \"web:1\"`"), "{out}");
     drop(account);
 }
+
+#[test]
+fn register_keeps_the_revisions_tags_and_a_service_without_scaling_gets_a_note() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let live = account.task_definition("web", "web", "web:v1");
+    account.tag_task_definition(&live, "team", "storefront");
+    account.rolling_service("prod", "web", &live, 1, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register from web {
+  container "web" { image = "web:v2" }
+}
+suspend-scaling web
+update web { task-definition = td }
+await-stable web
+resume-scaling web
+"#;
+    let run = run(&emulator, source, &["--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert_eq!(account.task_definition_tags("web:2"), ["team=storefront"]);
+    let events: Vec<serde_json::Value> =
+        run.out.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    let finished: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "step-finished").collect();
+    assert_eq!(finished.len(), 5);
+    assert_eq!(finished[1]["step"], "suspend-scaling web");
+    assert_eq!(finished[1]["summary"], "web has no scalable target: nothing to suspend");
+    assert!(finished.iter().all(|e| e["ok"] == true));
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last["event"].as_str(), last["ok"].as_bool(), last["exit_code"].as_i64()),
+        (Some("finished"), Some(true), Some(0))
+    );
+}

@@ -158,3 +158,32 @@ impl Account {
             .unwrap();
     }
 }
+
+impl Account {
+    pub fn tag_task_definition(&self, arn: &str, key: &str, value: &str) {
+        self.runtime
+            .block_on(
+                self.ecs
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .tags(aws_sdk_ecs::types::Tag::builder().key(key).value(value).build())
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    /// The tags of a task definition, as `key=value`.
+    pub fn task_definition_tags(&self, reference: &str) -> Vec<String> {
+        let out = self
+            .runtime
+            .block_on(
+                self.ecs
+                    .describe_task_definition()
+                    .task_definition(reference)
+                    .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+                    .send(),
+            )
+            .unwrap();
+        out.tags().iter().map(|t| format!("{}={}", t.key().unwrap_or(""), t.value().unwrap_or(""))).collect()
+    }
+}
