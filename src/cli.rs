@@ -71,6 +71,17 @@ struct RunArgs {
     /// `json` prints one JSON event per line.
     #[arg(long, value_enum, default_value_t = RunFormat::Auto)]
     format: RunFormat,
+    /// The container builder for `build` and `push` steps that name none
+    /// (else ECSFLOW_BUILDER, else the first of docker, podman, buildah on PATH).
+    #[arg(long, value_enum)]
+    builder: Option<BuilderArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BuilderArg {
+    Docker,
+    Podman,
+    Buildah,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -173,6 +184,11 @@ pub fn main() -> i32 {
             &args.params,
             &crate::aws::ConnectOptions { region: args.aws.region, profile: args.aws.profile },
             args.format.style(),
+            args.builder.map(|b| match b {
+                BuilderArg::Docker => crate::image::BuilderKind::Docker,
+                BuilderArg::Podman => crate::image::BuilderKind::Podman,
+                BuilderArg::Buildah => crate::image::BuilderKind::Buildah,
+            }),
         ),
         Command::Rollback(args) => crate::commands::rollback(
             &args.cluster,

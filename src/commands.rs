@@ -133,8 +133,9 @@ pub fn run(
     params: &[(String, String)],
     options: &ConnectOptions,
     style: crate::exec::report::Style,
+    builder: Option<crate::image::BuilderKind>,
 ) -> i32 {
-    run_input(&Input::File(path), params, options, style)
+    run_input(&Input::File(path), params, options, style, builder)
 }
 
 fn run_input(
@@ -142,6 +143,7 @@ fn run_input(
     params: &[(String, String)],
     options: &ConnectOptions,
     style: crate::exec::report::Style,
+    builder: Option<crate::image::BuilderKind>,
 ) -> i32 {
     let Prepared { base_dir, file, scope, defaults, options, runtime } = match prepare(input, params, options) {
         Ok(prepared) => prepared,
@@ -166,7 +168,8 @@ fn run_input(
         };
         let reporter = crate::exec::report::Reporter::new(style);
         let cluster = defaults.cluster.clone().unwrap_or_else(|| "default".into());
-        let runner = crate::exec::Runner::new(&aws, &file, &base_dir, &env, &reporter, scope, cluster);
+        let settings = crate::exec::Settings { default_cluster: cluster, builder };
+        let runner = crate::exec::Runner::new(&aws, &file, &base_dir, &env, &reporter, scope, settings);
         runner.run(&mut signals).await
     })
 }
@@ -205,7 +208,7 @@ pub fn rollback(
         text.push_str(&format!(" to {}", quote(to)));
     }
     text.push('\n');
-    run_input(&Input::Generated { name: "rollback", text }, &[], options, style)
+    run_input(&Input::Generated { name: "rollback", text }, &[], options, style, None)
 }
 
 /// A string literal of the pipeline language.

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod eval;
 pub mod exec;
+pub mod image;
 pub mod plan;
 pub mod register;
 pub mod source;

@@ -1,6 +1,7 @@
 //! The only module that names `aws_sdk_*`: thin calls to ECS, ECR and
 //! Application Auto Scaling that take and give the domain types below.
 
+mod ecr;
 mod ecs;
 mod error;
 mod raw_json;
@@ -12,6 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+pub use ecr::*;
 pub use ecs::*;
 pub use error::AwsError;
 pub use scaling::*;
@@ -30,7 +32,6 @@ pub struct ConnectOptions {
 pub struct Aws {
     ecs: aws_sdk_ecs::Client,
     scaling: aws_sdk_applicationautoscaling::Client,
-    #[allow(dead_code)] // `push` (the image issue) is its user.
     ecr: aws_sdk_ecr::Client,
     pub region: String,
 }

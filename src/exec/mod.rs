@@ -58,6 +58,8 @@ struct RunState {
     services: HashMap<ServiceRef, ServiceRecord>,
     /// Scaling this run suspended, with the state found before, until resumed.
     suspended: Vec<(ServiceRef, ScalingSuspension)>,
+    /// Images this run built, and the builder that holds each.
+    images: HashMap<String, crate::image::BuilderKind>,
 }
 
 pub struct Runner<'a> {
@@ -69,8 +71,20 @@ pub struct Runner<'a> {
     report: &'a Reporter,
     /// The pipeline's cluster, for a `run-task` without `like`.
     default_cluster: String,
+    /// `--builder`, when given.
+    builder: Option<crate::image::BuilderKind>,
     state: Mutex<RunState>,
     next_id: AtomicUsize,
+    /// Set once the clean-up (restoring scaling, `on-failure`) has begun.
+    cleaning_up: std::sync::atomic::AtomicBool,
+}
+
+/// How a run is set up beyond the pipeline itself.
+pub struct Settings {
+    /// The pipeline's cluster (ECS's `default` when it names none).
+    pub default_cluster: String,
+    /// `--builder`, when given.
+    pub builder: Option<crate::image::BuilderKind>,
 }
 
 /// SIGINT and SIGTERM as one stream.
@@ -104,7 +118,7 @@ impl<'a> Runner<'a> {
         env: &'a dyn Environment,
         report: &'a Reporter,
         scope: Scope,
-        default_cluster: String,
+        settings: Settings,
     ) -> Self {
         Runner {
             aws,
@@ -113,9 +127,11 @@ impl<'a> Runner<'a> {
             base_dir,
             env,
             report,
-            default_cluster,
+            default_cluster: settings.default_cluster,
+            builder: settings.builder,
             state: Mutex::new(RunState { scope, ..RunState::default() }),
             next_id: AtomicUsize::new(0),
+            cleaning_up: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -162,6 +178,7 @@ impl<'a> Runner<'a> {
 
     /// Restores scaling, then runs `on-failure`. Returns what it did.
     async fn clean_up(&self) -> Vec<String> {
+        self.cleaning_up.store(true, Ordering::Relaxed);
         let mut done = Vec::new();
         done.extend(self.restore_scaling().await);
         if !self.pipeline.on_failure.is_empty() {

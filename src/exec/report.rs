@@ -105,6 +105,16 @@ impl Reporter {
         }
     }
 
+    /// A line of a builder's output: shown live, folded in plain logs (the
+    /// whole output is in the failure report), an event in JSON.
+    pub fn output(&self, id: usize, step: &StepLabel, line: &str) {
+        match self.style {
+            Style::Live => self.progress(id, step, line),
+            Style::Plain => {}
+            Style::Json => self.json(json!({"event": "output", "step": step.title, "line": step.line, "text": line})),
+        }
+    }
+
     /// Something worth knowing that is not a step: a skipped step, an undo.
     pub fn note(&self, kind: &str, message: &str) {
         match self.style {

@@ -1,5 +1,6 @@
 //! What each step does at run time.
 
+use std::path::Path;
 use std::time::SystemTime;
 
 use serde_json::Value as Json;
@@ -8,7 +9,9 @@ use super::report::StepLabel;
 use super::{Runner, StepFailure};
 use crate::aws::{AwsError, CircuitBreakerState, ScalingSuspension, ServiceUpdate};
 use crate::check::pipeline::{Action, Base, CircuitBreaker, Step, DEFAULT_AWAIT_TIMEOUT};
+use crate::check::pipeline::{Build, Builder as BuilderWord, Push};
 use crate::eval::{ServiceRef, Val};
+use crate::image::{BuildRequest, Builder, BuilderKind, ImageError};
 use crate::register::{self, family_of, short, BaseRef};
 use crate::taskdef;
 
@@ -19,20 +22,17 @@ impl Runner<'_> {
 
     pub(super) async fn act(&self, id: usize, label: &StepLabel, step: &Step) -> Result<String, StepFailure> {
         match &step.action {
-            Action::Build(_) | Action::Push(_) => Err(self.fail(
-                label,
-                format!(
-                    "this version of ecsflow cannot run `{}` yet: building and pushing images comes in the next version; `ecsflow plan` shows what it would do",
-                    if matches!(step.action, Action::Build(_)) { "build" } else { "push" }
-                ),
-            )),
+            Action::Build(build) => self.build(id, label, step, build).await,
+            Action::Push(push) => self.push(id, label, step, push).await,
             Action::Register(register) => {
                 let base_ref = match &register.base {
                     Base::Service(service) => BaseRef::Service(self.service(*service)),
                     Base::Family(family) => BaseRef::Family(self.value(label, family)?.text()),
                     Base::File(path) => BaseRef::File(self.value(label, path)?.text()),
                 };
-                let base = register::base(self.aws, &base_ref, self.base_dir).await.map_err(|e| self.fail(label, e.to_string()))?;
+                let base = register::base(self.aws, &base_ref, self.base_dir)
+                    .await
+                    .map_err(|e| self.fail(label, e.to_string()))?;
                 let changes = register::changes(register, &|v| self.value(label, v))?;
                 let mut input = base.input;
                 taskdef::apply(&mut input, &changes).map_err(|e| self.fail(label, e.to_string()))?;
@@ -111,7 +111,9 @@ impl Runner<'_> {
                     .map_err(|e| self.aws_failure(label, e))?;
                 let int = |v: &Option<crate::check::pipeline::Value>| -> Result<Option<i32>, StepFailure> {
                     match v.as_ref().map(|v| self.value(label, v)).transpose()? {
-                        Some(Val::Int(n)) => i32::try_from(n).map(Some).map_err(|_| self.fail(label, format!("{n} is out of range"))),
+                        Some(Val::Int(n)) => {
+                            i32::try_from(n).map(Some).map_err(|_| self.fail(label, format!("{n} is out of range")))
+                        }
                         Some(other) => Err(self.fail(label, format!("expected a number, found `{}`", other.text()))),
                         None => Ok(None),
                     }
@@ -123,7 +125,11 @@ impl Runner<'_> {
                 let request = ServiceUpdate {
                     cluster: service.cluster.clone(),
                     service: service.name.clone(),
-                    task_definition: update.task_definition.as_ref().map(|v| self.value(label, v).map(|v| v.text())).transpose()?,
+                    task_definition: update
+                        .task_definition
+                        .as_ref()
+                        .map(|v| self.value(label, v).map(|v| v.text()))
+                        .transpose()?,
                     desired_count: int(&update.desired_count)?,
                     min_healthy_percent: int(&update.min_healthy_percent)?,
                     max_percent: int(&update.max_percent)?,
@@ -176,11 +182,16 @@ impl Runner<'_> {
                     .describe_service(&service.cluster, &service.name)
                     .await
                     .map_err(|e| self.aws_failure(label, e))?;
-                let recorded = self.state.lock().expect("state lock").services.get(&service).and_then(|r| r.before_update.clone());
+                let recorded =
+                    self.state.lock().expect("state lock").services.get(&service).and_then(|r| r.before_update.clone());
                 let target = match to {
                     Some(to) => self.value(label, to)?.text(),
                     None => match recorded {
                         Some(before) => before,
+                        // After a failure, only what this run changed is undone.
+                        None if self.cleaning_up.load(std::sync::atomic::Ordering::Relaxed) => {
+                            return Ok(format!("nothing to roll back: this run did not update {}", service.name));
+                        }
                         None => self.previous_revision(label, &current.task_definition).await?,
                     },
                 };
@@ -209,7 +220,12 @@ impl Runner<'_> {
                     record.updated_at = Some(asked_at);
                 }
                 self.await_stable(id, label, &service, DEFAULT_AWAIT_TIMEOUT).await?;
-                Ok(format!("rolled {} back from {} to {}", service.name, short(&current.task_definition), short(&target)))
+                Ok(format!(
+                    "rolled {} back from {} to {}",
+                    service.name,
+                    short(&current.task_definition),
+                    short(&target)
+                ))
             }
             Action::Prune { task_definition, keep } => {
                 let family = family_of(&self.value(label, task_definition)?.text());
@@ -219,8 +235,12 @@ impl Runner<'_> {
                 };
                 let protected = self.protected_revisions(label).await?;
                 let revisions = self.aws.active_revisions(&family).await.map_err(|e| self.aws_failure(label, e))?;
-                let doomed: Vec<String> =
-                    revisions.iter().skip(keep).map(|(_, arn)| arn.clone()).filter(|arn| !protected.contains(&short(arn))).collect();
+                let doomed: Vec<String> = revisions
+                    .iter()
+                    .skip(keep)
+                    .map(|(_, arn)| arn.clone())
+                    .filter(|arn| !protected.contains(&short(arn)))
+                    .collect();
                 let mut done = Vec::new();
                 for arn in &doomed {
                     if let Err(error) = self.aws.deregister_task_definition(arn).await {
@@ -301,5 +321,112 @@ impl Runner<'_> {
             }
         }
         Ok(protected)
+    }
+}
+
+impl Runner<'_> {
+    fn image_failure(&self, label: &StepLabel, error: ImageError) -> StepFailure {
+        let mut failure = self.fail(label, error.to_string());
+        let output = error.output();
+        if !output.is_empty() {
+            failure.details.push("builder output:".into());
+            // The whole output, bounded so a runaway build cannot flood the log.
+            let skip = output.len().saturating_sub(400);
+            if skip > 0 {
+                failure.details.push(format!("  … {skip} earlier lines"));
+            }
+            failure.details.extend(output[skip..].iter().map(|l| format!("  | {l}")));
+        }
+        failure
+    }
+
+    async fn build(&self, id: usize, label: &StepLabel, step: &Step, build: &Build) -> Result<String, StepFailure> {
+        let context_text = self.value(label, &build.context)?.text();
+        let context = self.base_dir.join(&context_text);
+        if !context.is_dir() {
+            return Err(self.fail(label, format!("build context `{context_text}` is not a directory")));
+        }
+        let dockerfile_text = match &build.dockerfile {
+            Some(v) => self.value(label, v)?.text(),
+            None => "Dockerfile".into(),
+        };
+        let dockerfile = context.join(&dockerfile_text);
+        if !dockerfile.is_file() {
+            return Err(self.fail(
+                label,
+                format!("Dockerfile `{}` does not exist", Path::new(&context_text).join(&dockerfile_text).display()),
+            ));
+        }
+        let step_builder = build.builder.map(|b| match b {
+            BuilderWord::Docker => BuilderKind::Docker,
+            BuilderWord::Podman => BuilderKind::Podman,
+            BuilderWord::Buildah => BuilderKind::Buildah,
+        });
+        let builder = Builder::choose(step_builder, self.builder).map_err(|e| self.image_failure(label, e))?;
+        let build_args = match build.build_args.as_ref().map(|v| self.value(label, v)).transpose()? {
+            Some(Val::Map(entries)) => entries.into_iter().map(|(k, v)| (k, v.text())).collect(),
+            _ => Vec::new(),
+        };
+        let request = BuildRequest {
+            context,
+            dockerfile,
+            target: build.target.as_ref().map(|v| self.value(label, v).map(|v| v.text())).transpose()?,
+            build_args,
+            platform: build.platform.as_ref().map(|v| self.value(label, v).map(|v| v.text())).transpose()?,
+        };
+        let lines = std::sync::atomic::AtomicUsize::new(0);
+        let on_line = |line: &str| {
+            lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.report.output(id, label, line);
+        };
+        let image = builder.build(&request, &on_line).await.map_err(|e| self.image_failure(label, e))?;
+        self.state.lock().expect("state lock").images.insert(image.clone(), builder.kind);
+        self.bind(step, Val::Image(image.clone()));
+        Ok(format!(
+            "built {} with {} ({} lines of output)",
+            image.trim_start_matches("sha256:").chars().take(12).collect::<String>(),
+            builder.kind.program(),
+            lines.into_inner()
+        ))
+    }
+
+    async fn push(&self, id: usize, label: &StepLabel, step: &Step, push: &Push) -> Result<String, StepFailure> {
+        let image = match self.value(label, &push.image)? {
+            Val::Image(image) => image,
+            other => return Err(self.fail(label, format!("`{}` is not an image this run built", other.text()))),
+        };
+        let repository = match self.state.lock().expect("state lock").scope.get(push.repository) {
+            Some(Val::Repository(repository)) => repository.clone(),
+            _ => return Err(self.fail(label, "the repository has no value")),
+        };
+        let tags: Vec<String> = match self.value(label, &push.tags)? {
+            Val::List(items) => items.iter().map(Val::text).collect(),
+            other => vec![other.text()],
+        };
+        // A name is this account's ECR repository; a URI is used as given.
+        let first = repository.split('/').next().unwrap_or_default();
+        let is_uri = first.contains('.') || first.contains(':') || first == "localhost";
+        let uri = if is_uri {
+            repository.clone()
+        } else {
+            self.aws.repository_uri(&repository).await.map_err(|e| self.aws_failure(label, e))?
+        };
+        let host = uri.split('/').next().unwrap_or_default().to_string();
+        // ECR tokens expire after 12 hours: ask right before pushing. Other
+        // registries use the builder's own login.
+        let auth = match crate::aws::ecr_host(&host) {
+            Some(_) => Some(self.aws.registry_auth(&host).await.map_err(|e| self.aws_failure(label, e))?),
+            None => None,
+        };
+        let kind = self.state.lock().expect("state lock").images.get(&image).copied();
+        let builder = Builder::choose(kind, self.builder).map_err(|e| self.image_failure(label, e))?;
+        let on_line = |line: &str| self.report.output(id, label, line);
+        let digest = builder
+            .push(&image, &uri, &tags, auth.as_ref(), &on_line)
+            .await
+            .map_err(|e| self.image_failure(label, e))?;
+        let reference = format!("{uri}@{digest}");
+        self.bind(step, Val::ImageRef(reference.clone()));
+        Ok(format!("pushed {reference} (tags {})", tags.join(", ")))
     }
 }
