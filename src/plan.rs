@@ -202,7 +202,16 @@ impl<'a> Planner<'a> {
         Box::pin(async move {
             let planned = match &step.action {
                 Action::Build(build) => {
-                    let mut details = vec![format!("builds an image from `{}`", self.text(&build.context)?)];
+                    let step_builder = build.builder.map(|b| match b {
+                        crate::check::pipeline::Builder::Docker => crate::image::BuilderKind::Docker,
+                        crate::check::pipeline::Builder::Podman => crate::image::BuilderKind::Podman,
+                        crate::check::pipeline::Builder::Buildah => crate::image::BuilderKind::Buildah,
+                    });
+                    let with = match crate::image::Builder::choose(step_builder, None) {
+                        Ok(builder) => format!("with {}", builder.kind.program()),
+                        Err(error) => format!("(the run would fail here: {error})"),
+                    };
+                    let mut details = vec![format!("builds an image from `{}` {with}", self.text(&build.context)?)];
                     if let Some(dockerfile) = &build.dockerfile {
                         details.push(format!("dockerfile {}", self.text(dockerfile)?));
                     }
@@ -228,7 +237,16 @@ impl<'a> Planner<'a> {
                         Some(v) => v.text(),
                         None => self.binding_name(push.repository).to_string(),
                     };
-                    let tags = self.value(&push.tags)?.text();
+                    // A name is looked up now, so a missing repository shows before the run.
+                    let repository = if crate::image::is_repository_uri(&repository) {
+                        repository
+                    } else {
+                        self.aws.repository_uri(&repository).await.map_err(|e| PlanError::aws(e, step.keyword))?
+                    };
+                    let tags = match self.value(&push.tags)? {
+                        Val::List(items) => items.iter().map(Val::text).collect::<Vec<_>>().join(", "),
+                        other => other.text(),
+                    };
                     let details = vec![format!("pushes the image to `{repository}` with tags {tags}")];
                     if let Some(id) = step.binds {
                         self.scope.set(id, Val::ImageRef(format!("{repository}@(digest of this push)")));

@@ -173,3 +173,52 @@ fn params_are_checked_against_their_types_and_names() {
     let run = plan(&moto, "param tag = \"a\"\nlet _t = tag\n", &["--param", "oops"]);
     assert_eq!(run.code, 2, "a malformed --param is a usage error");
 }
+
+#[test]
+fn plan_shows_the_builder_and_the_repository_it_would_push_to() {
+    let moto = Moto::start();
+    let account = account(&moto);
+    let source = "repository app = \"web-app\"\nlet image = build \"app\" { build-args = { VERSION = \"1.2\" } }\nlet _pushed = push image to app { tags = [\"v1\", \"prod\"] }\n";
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes()), ("app/Dockerfile", b"FROM scratch\n")]);
+    let plan = |dir: &std::path::Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
+            .args(["plan", "deploy.ecsflow"])
+            .current_dir(dir)
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("ECSFLOW_BUILDER", "buildah")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    };
+    // The repository does not exist yet: the plan says so before any run.
+    let (code, out) = plan(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("ECR repository `web-app` does not exist in us-east-1"), "{out}");
+
+    let config = account.runtime.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(moto.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("test", "test", None, None, "tests"))
+            .load(),
+    );
+    account
+        .runtime
+        .block_on(aws_sdk_ecr::Client::new(&config).create_repository().repository_name("web-app").send())
+        .unwrap();
+    let (code, out) = plan(dir.path());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("builds an image from `app` with buildah"), "{out}");
+    assert!(out.contains("build-arg VERSION=1.2"), "{out}");
+    assert!(
+        out.contains("pushes the image to `123456789012.dkr.ecr.us-east-1.amazonaws.com/web-app` with tags v1, prod"),
+        "{out}"
+    );
+}

@@ -404,9 +404,7 @@ impl Runner<'_> {
             other => vec![other.text()],
         };
         // A name is this account's ECR repository; a URI is used as given.
-        let first = repository.split('/').next().unwrap_or_default();
-        let is_uri = first.contains('.') || first.contains(':') || first == "localhost";
-        let uri = if is_uri {
+        let uri = if crate::image::is_repository_uri(&repository) {
             repository.clone()
         } else {
             self.aws.repository_uri(&repository).await.map_err(|e| self.aws_failure(label, e))?

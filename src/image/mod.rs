@@ -10,6 +10,13 @@ use tokio::process::Command;
 
 use crate::aws::RegistryAuth;
 
+/// Whether a `repository` declaration is a full URI (`HOST/PATH`) rather
+/// than the name of an ECR repository of this account and region.
+pub fn is_repository_uri(repository: &str) -> bool {
+    let first = repository.split('/').next().unwrap_or_default();
+    repository.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BuilderKind {
     Docker,
