@@ -168,7 +168,13 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { exit::USAGE } else { exit::OK };
+            // `plan` exits 2 when something would change, so its usage errors are 1.
+            let plan = std::env::args().nth(1).as_deref() == Some("plan");
+            return match (error.use_stderr(), plan) {
+                (false, _) => exit::OK,
+                (true, true) => exit::ERRORS,
+                (true, false) => exit::USAGE,
+            };
         }
     };
     match cli.command {

@@ -94,7 +94,8 @@ fn prepare(input: &Input<'_>, params: &[(String, String)], options: &ConnectOpti
 pub fn plan(path: &Path, params: &[(String, String)], options: &ConnectOptions, json: bool) -> i32 {
     let Prepared { base_dir, file, scope, options, runtime, .. } = match prepare(&Input::File(path), params, options) {
         Ok(prepared) => prepared,
-        Err(code) => return code,
+        // For `plan`, 2 means "changes": every error is 1.
+        Err(_) => return exit::ERRORS,
     };
     let pipeline = file.pipeline.as_ref().expect("prepared pipelines are checked");
     let env = ProcessEnvironment;

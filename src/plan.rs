@@ -527,13 +527,25 @@ impl<'a> Planner<'a> {
         for planned in self.registered.get(&family).into_iter().flatten().rev() {
             revisions.insert(0, planned.clone());
         }
-        let protected: Vec<String> = self
-            .services
-            .values()
-            .flat_map(|m| [Some(m.state.task_definition.clone()), m.before_update.clone()])
-            .flatten()
-            .map(|t| short(&t))
+        // As `run` does: whatever any service of these clusters runs, and what
+        // this plan would deploy or roll back to.
+        let mut clusters: Vec<String> = (0..self.pipeline.bindings.len())
+            .filter_map(|i| match self.scope.get(BindingId(i)) {
+                Some(Val::Service(s)) => Some(s.cluster.clone()),
+                _ => None,
+            })
             .collect();
+        clusters.sort();
+        clusters.dedup();
+        let mut protected: Vec<String> =
+            crate::register::live_revisions(self.aws, &clusters).await.map_err(|e| PlanError::aws(e, span))?;
+        protected.extend(
+            self.services
+                .values()
+                .flat_map(|m| [Some(m.state.task_definition.clone()), m.before_update.clone()])
+                .flatten()
+                .map(|t| short(&t)),
+        );
         let doomed: Vec<String> =
             revisions.iter().skip(keep).filter(|name| !protected.contains(name)).cloned().collect();
         let details = if doomed.is_empty() {

@@ -121,3 +121,17 @@ pub fn family_of(reference: &str) -> String {
         _ => short,
     }
 }
+
+/// The revisions (`family:revision`) that services of these clusters run or
+/// are deploying: `prune` never deregisters them, whether or not the pipeline
+/// declares the service.
+pub async fn live_revisions(aws: &Aws, clusters: &[String]) -> Result<Vec<String>, AwsError> {
+    let mut live = Vec::new();
+    for cluster in clusters {
+        for service in aws.cluster_services(cluster).await? {
+            live.push(short(&service.task_definition));
+            live.extend(service.deployments.iter().map(|d| short(&d.task_definition)));
+        }
+    }
+    Ok(live)
+}

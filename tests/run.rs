@@ -387,3 +387,83 @@ resume-scaling web
         (Some("finished"), Some(true), Some(0))
     );
 }
+
+// ------------------------------------------- regressions from the code review
+
+#[test]
+fn an_update_after_a_breaker_rollback_does_not_turn_it_into_success() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register from web {
+  container "web" { image = "web:v2-crash-1" }
+}
+update web { task-definition = td, circuit-breaker = rollback }
+let _pause = run-task "web:1" {
+  like = web
+  container "web" { command = ["sleep 3"] }
+}
+update web { desired-count = 2 }
+await-stable web
+"#;
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 1, "a rolled-back deployment was reported as success:\n{}", run.out);
+    assert!(run.out.contains("tasks failed to start"), "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:1");
+}
+
+#[test]
+fn a_desired_count_change_is_stable_only_when_every_task_runs() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web { desired-count = 4 }\nawait-stable web\n";
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(run.out.contains("web stable on web:1 (4/4 running)"), "{}", run.out);
+    drop(account);
+}
+
+#[test]
+fn a_cancelled_resume_still_leaves_scaling_to_the_clean_up() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+suspend-scaling web
+parallel {
+  resume-scaling web
+  let _t = run-task "nosuch:1" { like = web }
+}
+"#;
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 1, "{}", run.out);
+    assert_eq!(account.suspended("prod", "web"), (true, false, false), "{}", run.out);
+}
+
+#[test]
+fn prune_keeps_the_live_revision_of_a_service_the_pipeline_does_not_declare() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let old = account.task_definition("shared", "app", "app:v1");
+    account.task_definition("shared", "app", "app:v2");
+    let newest = account.task_definition("shared", "app", "app:v3");
+    account.rolling_service("prod", "a", &newest, 1, true);
+    account.rolling_service("prod", "b", &old, 1, true);
+    let source = "cluster = \"prod\"\nservice a = \"a\"\nprune \"shared\" keep 1\nlet _a = a\n";
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(run.out.contains("deregistered shared:2"), "{}", run.out);
+    assert_eq!(account.active_revisions("shared"), [1, 3]);
+}
+
+#[test]
+fn an_absurd_timeout_is_not_a_crash() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let _account = account(&emulator, true);
+    let run = run(&emulator, DEPLOY, &["--param", "timeout=500000000000years"]);
+    assert_eq!(run.code, 0, "{}", run.out);
+}

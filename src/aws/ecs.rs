@@ -243,6 +243,29 @@ impl Aws {
         }
     }
 
+    /// Every service of a cluster, described (DescribeServices takes ten a call).
+    pub async fn cluster_services(&self, cluster: &str) -> Result<Vec<ServiceState>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = self.ecs.list_services().cluster(cluster).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ecs:ListServices", e))?;
+            arns.extend(page.service_arns().iter().cloned());
+        }
+        let mut services = Vec::new();
+        for chunk in arns.chunks(10) {
+            let out = self
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", e))?;
+            services.extend(out.services().iter().map(ServiceState::from_sdk));
+        }
+        Ok(services)
+    }
+
     /// `family`, `family:revision` or an ARN.
     pub async fn describe_task_definition(&self, reference: &str) -> Result<TaskDefinition, AwsError> {
         const OP: &str = "ecs:DescribeTaskDefinition";

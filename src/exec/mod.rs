@@ -58,6 +58,13 @@ struct RunState {
     services: HashMap<ServiceRef, ServiceRecord>,
     /// Scaling this run suspended, with the state found before, until resumed.
     suspended: Vec<(ServiceRef, ScalingSuspension)>,
+    /// What the clean-up has done so far, kept here so an abandoned clean-up
+    /// still reports it.
+    undone: Vec<String>,
+    /// How many `on-failure` steps have finished.
+    on_failure_done: usize,
+    /// Tasks `run-task` started and still waits on: `(cluster, ARN, step)`.
+    waiting_tasks: Vec<(String, String, String)>,
     /// Images this run built, and the builder that holds each.
     images: HashMap<String, crate::image::BuilderKind>,
 }
@@ -137,9 +144,13 @@ impl<'a> Runner<'a> {
 
     /// Runs the pipeline to the end; returns the exit code.
     pub async fn run(&self, signals: &mut Signals) -> i32 {
+        let mut signals_seen = 0;
         let ending = tokio::select! {
             result = self.steps(&self.pipeline.steps) => result.err().map(Ending::Failed),
-            signal = signals.next() => Some(Ending::Interrupted(signal)),
+            signal = signals.next() => {
+                signals_seen += 1;
+                Some(Ending::Interrupted(signal))
+            }
         };
         let Some(ending) = ending else {
             self.report.finished(true, exit::OK, &[]);
@@ -153,77 +164,93 @@ impl<'a> Runner<'a> {
                 (lines, exit::FAILED)
             }
             Ending::Interrupted(signal) => {
+                self.report.note(
+                    "interrupted",
+                    &format!("interrupted by {signal}; cleaning up (send it again to abandon the clean-up)"),
+                );
                 let code = if *signal == "SIGINT" { exit::SIGINT } else { exit::SIGTERM };
-                (vec![format!("✗ interrupted by {signal}; cleaning up (send it again to abandon the clean-up)")], code)
+                (vec![format!("✗ interrupted by {signal}")], code)
             }
         };
-        if let Ending::Interrupted(_) = ending {
-            self.report.note("interrupted", &lines[0]);
-        }
-        // The clean-up: a second signal abandons it and says what is left.
+        // The clean-up runs to its end unless a second signal comes: CI
+        // cancels with one signal, and that one must not skip the rollback.
         let cleanup = self.clean_up();
         tokio::pin!(cleanup);
-        let undone = tokio::select! {
-            undone = &mut cleanup => undone,
-            signal = signals.next() => {
-                let mut left = vec![format!("✗ clean-up abandoned on {signal}; left undone:")];
-                left.extend(self.left_undone());
-                left
+        let abandoned = loop {
+            tokio::select! {
+                () = &mut cleanup => break None,
+                signal = signals.next() => {
+                    signals_seen += 1;
+                    if signals_seen >= 2 {
+                        break Some(signal);
+                    }
+                    self.report.note("interrupted", &format!("{signal} during the clean-up; finishing it (send it again to abandon it)"));
+                }
             }
         };
-        lines.extend(undone);
+        lines.extend(self.state.lock().expect("state lock").undone.iter().cloned());
+        if let Some(signal) = abandoned {
+            lines.push(format!("✗ clean-up abandoned on {signal}; left undone:"));
+            lines.extend(self.left_undone());
+        }
+        lines.extend(self.tasks_left_running());
         self.report.finished(false, code, &lines);
         code
     }
 
-    /// Restores scaling, then runs `on-failure`. Returns what it did.
-    async fn clean_up(&self) -> Vec<String> {
+    fn done(&self, line: String) {
+        self.state.lock().expect("state lock").undone.push(line);
+    }
+
+    /// Restores scaling, then runs `on-failure`, recording what it does.
+    async fn clean_up(&self) {
         self.cleaning_up.store(true, Ordering::Relaxed);
-        let mut done = Vec::new();
-        done.extend(self.restore_scaling().await);
-        if !self.pipeline.on_failure.is_empty() {
-            for step in &self.pipeline.on_failure {
-                if let Some(missing) = self.unbound_input(step) {
-                    let message =
-                        format!("skipped on-failure step `{}`: `{missing}` was never bound", self.title(step));
-                    self.report.note("skipped", &message);
-                    done.push(format!("• {message}"));
-                    continue;
-                }
+        self.restore_scaling().await;
+        if self.pipeline.on_failure.is_empty() {
+            return;
+        }
+        for step in &self.pipeline.on_failure {
+            if let Some(missing) = self.unbound_input(step) {
+                let message = format!("skipped on-failure step `{}`: `{missing}` was never bound", self.title(step));
+                self.report.note("skipped", &message);
+                self.done(format!("• {message}"));
+            } else {
                 match self.step(step).await {
-                    Ok(summary) => done.push(format!("↺ on-failure: {} — {summary}", self.title(step))),
+                    Ok(summary) => self.done(format!("↺ on-failure: {} — {summary}", self.title(step))),
                     Err(failure) => {
-                        done.push(format!("✗ on-failure: {} failed: {}", failure.step.title, failure.reason));
-                        done.extend(failure.details.iter().map(|d| format!("  {d}")));
+                        self.done(format!("✗ on-failure: {} failed: {}", failure.step.title, failure.reason));
+                        for detail in &failure.details {
+                            self.done(format!("  {detail}"));
+                        }
                     }
                 }
             }
-            // An on-failure step may suspend scaling too; never leave it so.
-            done.extend(self.restore_scaling().await);
+            self.state.lock().expect("state lock").on_failure_done += 1;
         }
-        done
+        // An on-failure step may suspend scaling too; never leave it so.
+        self.restore_scaling().await;
     }
 
-    async fn restore_scaling(&self) -> Vec<String> {
-        let suspended = std::mem::take(&mut self.state.lock().expect("state lock").suspended);
-        let mut done = Vec::new();
+    /// Restores each suspension; an entry leaves the list only once restored,
+    /// so whatever stops this half-way still knows what is left.
+    async fn restore_scaling(&self) {
+        let suspended = self.state.lock().expect("state lock").suspended.clone();
         for (service, prior) in suspended {
             match self.aws.set_scaling_suspension(&service.cluster, &service.name, prior).await {
-                Ok(()) => done.push(format!("↺ restored the scaling of {} ({prior})", service.name)),
-                Err(error) => {
-                    self.state.lock().expect("state lock").suspended.push((service.clone(), prior));
-                    done.push(format!(
-                        "✗ could not restore the scaling of {}: {error}; restore it with `aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {} --suspended-state DynamicScalingInSuspended={},DynamicScalingOutSuspended={},ScheduledScalingSuspended={}`",
-                        service.name,
-                        crate::aws::scaling_resource_id(&service.cluster, &service.name),
-                        prior.dynamic_scaling_in,
-                        prior.dynamic_scaling_out,
-                        prior.scheduled_scaling,
-                    ));
+                Ok(()) => {
+                    self.state.lock().expect("state lock").suspended.retain(|(s, _)| *s != service);
+                    self.done(format!("↺ restored the scaling of {} ({prior})", service.name));
                 }
+                Err(error) => self.done(format!(
+                    "✗ could not restore the scaling of {}: {error}; restore it with `aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {} --suspended-state DynamicScalingInSuspended={},DynamicScalingOutSuspended={},ScheduledScalingSuspended={}`",
+                    service.name,
+                    crate::aws::scaling_resource_id(&service.cluster, &service.name),
+                    prior.dynamic_scaling_in,
+                    prior.dynamic_scaling_out,
+                    prior.scheduled_scaling,
+                )),
             }
         }
-        done
     }
 
     fn left_undone(&self) -> Vec<String> {
@@ -239,16 +266,34 @@ impl<'a> Runner<'a> {
                 )
             })
             .collect();
-        if !self.pipeline.on_failure.is_empty() {
-            left.push(format!(
-                "  on-failure did not finish: {}",
-                self.pipeline.on_failure.iter().map(|s| format!("`{}`", self.title(s))).collect::<Vec<_>>().join(", ")
-            ));
+        let remaining: Vec<String> = self
+            .pipeline
+            .on_failure
+            .iter()
+            .skip(state.on_failure_done)
+            .map(|s| format!("`{}`", self.title(s)))
+            .collect();
+        if !remaining.is_empty() {
+            left.push(format!("  on-failure did not finish: {}", remaining.join(", ")));
         }
         if left.is_empty() {
             left.push("  nothing".into());
         }
         left
+    }
+
+    /// Tasks a `run-task` started and no longer waits on: they keep running
+    /// (stopping a migration half-way could be worse), so the report names them.
+    fn tasks_left_running(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .expect("state lock")
+            .waiting_tasks
+            .iter()
+            .map(|(cluster, arn, step)| {
+                format!("• task {arn} started by `{step}` may still be running (stop it with `aws ecs stop-task --cluster {cluster} --task {arn}`)")
+            })
+            .collect()
     }
 
     /// The first binding a step needs that no step has bound.
@@ -297,7 +342,16 @@ impl<'a> Runner<'a> {
                 self.report.step_started(id, &label);
             }
             let started = Instant::now();
+            // Dropped unfinished (a failing `parallel` sibling, a signal): say so.
+            let mut guard = Unfinished {
+                report: self.report,
+                id,
+                label: label.clone(),
+                started,
+                armed: !matches!(step.action, Action::Parallel(_)),
+            };
             let result = self.act(id, &label, step).await;
+            guard.armed = false;
             if !matches!(step.action, Action::Parallel(_)) {
                 match &result {
                     Ok(summary) => self.report.step_finished(id, &label, true, started.elapsed(), summary),
@@ -342,6 +396,23 @@ impl<'a> Runner<'a> {
 enum Ending {
     Failed(StepFailure),
     Interrupted(&'static str),
+}
+
+/// Reports a step as cancelled if it is dropped before it finished.
+struct Unfinished<'r> {
+    report: &'r Reporter,
+    id: usize,
+    label: StepLabel,
+    started: Instant,
+    armed: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.report.step_finished(self.id, &self.label, false, self.started.elapsed(), "cancelled");
+        }
+    }
 }
 
 /// Calls `f` on every value a step reads.

@@ -15,6 +15,13 @@ use crate::register::short;
 /// so a failure is seen within about this long.
 const MAX_POLL: Duration = Duration::from_secs(2);
 const FIRST_POLL: Duration = Duration::from_millis(500);
+/// How long a deployment or task ECS just created may be missing from its answers.
+const CONSISTENCY_GRACE: Duration = Duration::from_secs(15);
+
+/// `start + timeout`, for any timeout a pipeline can say (`1000000h` included).
+fn deadline_after(start: Instant, timeout: Duration) -> Instant {
+    start.checked_add(timeout).unwrap_or_else(|| start + Duration::from_secs(10 * 365 * 24 * 3600))
+}
 
 fn next_poll(interval: Duration) -> Duration {
     (interval * 3 / 2).min(MAX_POLL)
@@ -34,8 +41,9 @@ impl Runner<'_> {
         timeout: Duration,
     ) -> Result<String, StepFailure> {
         let started = Instant::now();
-        let deadline = started + timeout;
+        let deadline = deadline_after(started, timeout);
         let record = self.state.lock().expect("state lock").services.get(service).cloned().unwrap_or_default();
+        let mut seen = false;
         let mut followed = record.deployment.clone();
         let mut interval = FIRST_POLL;
         let mut last = String::new();
@@ -45,10 +53,24 @@ impl Runner<'_> {
                 .describe_service(&service.cluster, &service.name)
                 .await
                 .map_err(|e| self.aws_failure(label, e))?;
+            if state.deployments.is_empty() {
+                return Err(self.fail(
+                    label,
+                    format!("{} has no ECS deployments to follow: services with the CODE_DEPLOY or EXTERNAL deployment controller are not supported by await-stable", service.name),
+                ));
+            }
             let ours_id =
                 followed.get_or_insert_with(|| state.primary().map(|d| d.id.clone()).unwrap_or_default()).clone();
             let primary = state.primary();
-            let Some(ours) = state.deployments.iter().find(|d| d.id == ours_id) else {
+            let found = state.deployments.iter().find(|d| d.id == ours_id);
+            // ECS is eventually consistent: a deployment just created may not
+            // show yet. Not seen is pending, for a while.
+            if found.is_none() && !seen && started.elapsed() < CONSISTENCY_GRACE {
+                tokio::time::sleep(FIRST_POLL).await;
+                continue;
+            }
+            seen = true;
+            let Some(ours) = found else {
                 // Gone between two polls: ECS says why in its events.
                 let failed = state
                     .events
@@ -97,10 +119,11 @@ impl Runner<'_> {
                     .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
                     .await);
             }
+            // Stable means done and whole: COMPLETED (or no rollout state at
+            // all) and every task running, with no other deployment left.
             let alone = state.deployments.len() == 1;
-            if ours.rollout_state.as_deref() == Some("COMPLETED")
-                || (alone && ours.running == ours.desired && ours.pending == 0 && ours.rollout_state.is_none())
-            {
+            let done = matches!(ours.rollout_state.as_deref(), Some("COMPLETED") | None);
+            if done && alone && ours.running == ours.desired && ours.pending == 0 {
                 return Ok(format!(
                     "{} stable on {} ({}/{} running)",
                     service.name,
@@ -231,7 +254,12 @@ impl Runner<'_> {
             task_definition: task_definition.clone(),
             launch,
             containers,
-            started_by: format!("ecsflow/{}", self.pipeline.name).chars().take(36).collect(),
+            // startedBy takes up to 36 letters, digits, `-`, `/` and `_`.
+            started_by: format!("ecsflow/{}", self.pipeline.name)
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '_') { c } else { '_' })
+                .take(36)
+                .collect(),
         };
         let tasks = self.aws.run_task(&request).await.map_err(|e| self.aws_failure(label, e))?;
         let Some(task) = tasks.into_iter().next() else {
@@ -242,22 +270,47 @@ impl Runner<'_> {
         if run.wait == Wait::None {
             return Ok(format!("started task {short_id}"));
         }
+        let waiting = (cluster.clone(), task.arn.clone(), label.title.clone());
+        self.state.lock().expect("state lock").waiting_tasks.push(waiting);
+        let result = self.wait_for_task(id, label, run, &cluster, &task.arn).await;
+        self.state.lock().expect("state lock").waiting_tasks.retain(|(_, arn, _)| *arn != task.arn);
+        result
+    }
+
+    async fn wait_for_task(
+        &self,
+        id: usize,
+        label: &StepLabel,
+        run: &RunTask,
+        cluster: &str,
+        arn: &str,
+    ) -> Result<String, StepFailure> {
+        let short_id = task_id(arn).to_string();
+        let started = Instant::now();
         let timeout = match run.timeout.as_ref().map(|t| self.value(label, t)).transpose()? {
             Some(Val::Duration(d)) => d,
             _ => DEFAULT_RUN_TASK_TIMEOUT,
         };
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(started, timeout);
         let mut interval = FIRST_POLL;
         let mut last = String::new();
         loop {
-            let current = self
+            let found = self
                 .aws
-                .describe_tasks(&cluster, std::slice::from_ref(&task.arn))
+                .describe_tasks(cluster, &[arn.to_string()])
                 .await
                 .map_err(|e| self.aws_failure(label, e))?
                 .into_iter()
-                .next()
-                .ok_or_else(|| self.fail(label, format!("task {short_id} disappeared")))?;
+                .next();
+            let current = match found {
+                Some(current) => current,
+                // Just started: ECS may not describe it yet.
+                None if started.elapsed() < CONSISTENCY_GRACE => {
+                    tokio::time::sleep(FIRST_POLL).await;
+                    continue;
+                }
+                None => return Err(self.fail(label, format!("ECS no longer describes task {short_id}"))),
+            };
             if current.last_status != last {
                 self.report.progress(id, label, &format!("task {short_id}: {}", current.last_status));
                 last = current.last_status.clone();
@@ -271,7 +324,7 @@ impl Runner<'_> {
             }
             let now = Instant::now();
             if now >= deadline {
-                let stopped = self.aws.stop_task(&cluster, &task.arn, "ecsflow: run-task timed out").await;
+                let stopped = self.aws.stop_task(cluster, arn, "ecsflow: run-task timed out").await;
                 let mut failure = self.fail(
                     label,
                     format!(

@@ -77,10 +77,11 @@ impl Runner<'_> {
             }
             Action::ResumeScaling { service } => {
                 let service = self.service(*service);
+                // The entry stays until the state is restored, so a failure or a
+                // signal in between still leaves the clean-up something to restore.
                 let prior = {
-                    let mut state = self.state.lock().expect("state lock");
-                    let index = state.suspended.iter().position(|(s, _)| *s == service);
-                    index.map(|i| state.suspended.remove(i).1)
+                    let state = self.state.lock().expect("state lock");
+                    state.suspended.iter().find(|(s, _)| *s == service).map(|(_, p)| *p)
                 };
                 let current = self
                     .aws
@@ -92,14 +93,12 @@ impl Runner<'_> {
                 };
                 let target = prior.unwrap_or(ScalingSuspension::NONE);
                 if current != target {
-                    if let Err(error) = self.aws.set_scaling_suspension(&service.cluster, &service.name, target).await {
-                        if let Some(prior) = prior {
-                            // Still suspended: the clean-up must restore it.
-                            self.state.lock().expect("state lock").suspended.push((service.clone(), prior));
-                        }
-                        return Err(self.aws_failure(label, error));
-                    }
+                    self.aws
+                        .set_scaling_suspension(&service.cluster, &service.name, target)
+                        .await
+                        .map_err(|e| self.aws_failure(label, e))?;
                 }
+                self.state.lock().expect("state lock").suspended.retain(|(s, _)| *s != service);
                 Ok(format!("restored ({target})"))
             }
             Action::Update(update) => {
@@ -145,16 +144,31 @@ impl Runner<'_> {
                     health_check_grace_seconds: grace,
                 };
                 let asked_at = SystemTime::now();
+                // Recorded before the call: if it is cut off (a signal, a failing
+                // `parallel` sibling) the request may still have gone through,
+                // and `rollback` must know where to return.
+                self.state
+                    .lock()
+                    .expect("state lock")
+                    .services
+                    .entry(service.clone())
+                    .or_default()
+                    .before_update
+                    .get_or_insert(before.task_definition.clone());
                 let updated = self.aws.update_service(&request).await.map_err(|e| self.aws_failure(label, e))?;
                 let primary = updated.primary().cloned();
                 let previous_primary = before.primary().map(|d| d.id.clone());
                 {
                     let mut state = self.state.lock().expect("state lock");
                     let record = state.services.entry(service.clone()).or_default();
-                    record.before_update.get_or_insert(before.task_definition.clone());
-                    record.deployment = primary.as_ref().map(|d| d.id.clone());
-                    record.deployment_task_definition = primary.as_ref().map(|d| d.task_definition.clone());
-                    record.updated_at = Some(asked_at);
+                    let new_deployment = primary.as_ref().is_some_and(|d| Some(&d.id) != previous_primary.as_ref());
+                    // Follow a deployment this run started; an update that
+                    // started none keeps following the one it had.
+                    if new_deployment || record.deployment.is_none() {
+                        record.deployment = primary.as_ref().map(|d| d.id.clone());
+                        record.deployment_task_definition = primary.as_ref().map(|d| d.task_definition.clone());
+                        record.updated_at = Some(asked_at);
+                    }
                 }
                 let _ = id;
                 Ok(match primary {
@@ -281,45 +295,39 @@ impl Runner<'_> {
             .ok_or_else(|| self.fail(label, format!("`{family}` has no ACTIVE revision before {name} to roll back to")))
     }
 
-    /// Revisions `prune` must keep: every declared service's live one, and
-    /// what this run deployed or would roll back to.
+    /// Revisions `prune` must keep: what any service of the pipeline's
+    /// clusters runs or deploys, what this run deployed or would roll back to,
+    /// and the targets of `rollback … to` in `on-failure`.
     async fn protected_revisions(&self, label: &StepLabel) -> Result<Vec<String>, StepFailure> {
-        let services: Vec<ServiceRef> = {
+        let (clusters, mut protected) = {
             let state = self.state.lock().expect("state lock");
-            let mut all: Vec<ServiceRef> = self
-                .pipeline
-                .bindings
-                .iter()
-                .enumerate()
-                .filter_map(|(i, _)| match state.scope.get(crate::check::pipeline::BindingId(i)) {
-                    Some(Val::Service(s)) => Some(s.clone()),
+            let mut clusters: Vec<String> = (0..self.pipeline.bindings.len())
+                .filter_map(|i| match state.scope.get(crate::check::pipeline::BindingId(i)) {
+                    Some(Val::Service(s)) => Some(s.cluster.clone()),
                     _ => None,
                 })
                 .collect();
-            all.dedup();
-            all
-        };
-        let mut protected: Vec<String> = {
-            let state = self.state.lock().expect("state lock");
-            state
+            clusters.push(self.default_cluster.clone());
+            clusters.sort();
+            clusters.dedup();
+            let recorded: Vec<String> = state
                 .services
                 .values()
                 .flat_map(|r| [r.before_update.clone(), r.deployment_task_definition.clone()])
                 .flatten()
                 .map(|t| short(&t))
-                .collect()
+                .collect();
+            (clusters, recorded)
         };
-        for service in services {
-            match self.aws.describe_service(&service.cluster, &service.name).await {
-                Ok(state) => {
-                    protected.push(short(&state.task_definition));
-                    protected.extend(state.deployments.iter().map(|d| short(&d.task_definition)));
+        for step in &self.pipeline.on_failure {
+            if let Action::Rollback { to: Some(to), .. } = &step.action {
+                if let Ok(Val::TaskDefinition(t) | Val::Str(t)) = self.value(label, to) {
+                    protected.push(short(&t));
                 }
-                // A declared service that does not exist runs nothing to protect.
-                Err(error) if error.is("ServiceNotFoundException") => {}
-                Err(error) => return Err(self.aws_failure(label, error)),
             }
         }
+        let live = register::live_revisions(self.aws, &clusters).await.map_err(|e| self.aws_failure(label, e))?;
+        protected.extend(live);
         Ok(protected)
     }
 }
