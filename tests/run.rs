@@ -411,7 +411,7 @@ await-stable web
     let run = run(&emulator, source, &[]);
     assert_eq!(run.code, 1, "a rolled-back deployment was reported as success:\n{}", run.out);
     assert!(run.out.contains("tasks failed to start"), "{}", run.out);
-    assert_eq!(account.live_revision("prod", "web"), "web:1");
+    assert_eq!(account.live_revision("prod", "web"), "web:1", "{}", run.out);
 }
 
 #[test]

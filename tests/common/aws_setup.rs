@@ -89,6 +89,26 @@ impl Account {
                     .send(),
             )
             .unwrap();
+        self.wait_stable(cluster, name);
+    }
+
+    /// Waits until the service's first deployment has COMPLETED, as a live
+    /// service would have before anyone deploys to it.
+    pub fn wait_stable(&self, cluster: &str, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let out =
+                self.runtime.block_on(self.ecs.describe_services().cluster(cluster).services(name).send()).unwrap();
+            let completed = out.services()[0]
+                .deployments()
+                .iter()
+                .any(|d| d.status() == Some("PRIMARY") && d.rollout_state().map(|s| s.as_str()) == Some("COMPLETED"));
+            if completed {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name} did not become stable");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// The service's task definition, as `family:revision`.
