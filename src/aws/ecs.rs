@@ -196,6 +196,20 @@ impl ServiceState {
     }
 }
 
+impl TaskDefinition {
+    /// From an answer's typed task definition and its raw JSON body.
+    fn from_answer(typed: &ecs::TaskDefinition, raw: &serde_json::Value) -> TaskDefinition {
+        TaskDefinition {
+            arn: typed.task_definition_arn().unwrap_or_default().to_string(),
+            family: typed.family().unwrap_or_default().to_string(),
+            revision: typed.revision() as i64,
+            json: raw.get("taskDefinition").cloned().unwrap_or_default(),
+            tags: raw.get("tags").cloned().unwrap_or(serde_json::Value::Array(Vec::new())),
+            registered_at: time(typed.registered_at()),
+        }
+    }
+}
+
 impl TaskState {
     fn from_sdk(task: &ecs::Task) -> TaskState {
         TaskState {
@@ -282,14 +296,7 @@ impl Aws {
             .map_err(|e| AwsError::from_sdk(OP, e))?;
         let raw = capture.json().ok_or_else(|| AwsError::new(OP, "the answer was not JSON"))?;
         let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
-        Ok(TaskDefinition {
-            arn: typed.task_definition_arn().unwrap_or_default().to_string(),
-            family: typed.family().unwrap_or_default().to_string(),
-            revision: typed.revision() as i64,
-            json: raw.get("taskDefinition").cloned().unwrap_or_default(),
-            tags: raw.get("tags").cloned().unwrap_or(serde_json::Value::Array(Vec::new())),
-            registered_at: time(typed.registered_at()),
-        })
+        Ok(TaskDefinition::from_answer(typed, &raw))
     }
 
     /// Registers exactly this RegisterTaskDefinition input.
@@ -310,14 +317,7 @@ impl Aws {
             .map_err(|e| AwsError::from_sdk(OP, e))?;
         let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
         let raw = capture.json().unwrap_or_default();
-        Ok(TaskDefinition {
-            arn: typed.task_definition_arn().unwrap_or_default().to_string(),
-            family: typed.family().unwrap_or_default().to_string(),
-            revision: typed.revision() as i64,
-            json: raw.get("taskDefinition").cloned().unwrap_or_default(),
-            tags: raw.get("tags").cloned().unwrap_or(serde_json::Value::Array(Vec::new())),
-            registered_at: time(typed.registered_at()),
-        })
+        Ok(TaskDefinition::from_answer(typed, &raw))
     }
 
     /// The family's ACTIVE revisions as `(revision, arn)`, newest first.
