@@ -11,6 +11,7 @@ use super::moto::{http, venv_bin};
 pub struct Emulator {
     child: Child,
     pub port: u16,
+    _recording: tempfile::TempDir,
 }
 
 impl Emulator {
@@ -18,8 +19,11 @@ impl Emulator {
     /// start in 0.2 s.
     pub fn start(time_scale: f64) -> Emulator {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/ecs_emulator.py");
+        // moto's recorder writes to a file; keep it out of the working tree.
+        let recording = tempfile::tempdir().unwrap();
         let mut child = Command::new(venv_bin("python"))
             .arg(script)
+            .env("MOTO_RECORDER_FILEPATH", recording.path().join("moto_recording"))
             .args(["--port", "0", "--time-scale", &time_scale.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -33,7 +37,7 @@ impl Emulator {
             .strip_prefix("ready http://127.0.0.1:")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("the emulator did not say it was ready: {line:?}"));
-        Emulator { child, port }
+        Emulator { child, port, _recording: recording }
     }
 
     pub fn endpoint(&self) -> String {

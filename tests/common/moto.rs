@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     child: Child,
     pub port: u16,
+    _recording: tempfile::TempDir,
 }
 
 pub fn venv_bin(name: &str) -> PathBuf {
@@ -26,13 +27,16 @@ pub fn free_port() -> u16 {
 impl Moto {
     pub fn start() -> Moto {
         let port = free_port();
+        // The recorder writes to a file; keep it out of the working tree.
+        let recording = tempfile::tempdir().unwrap();
         let child = Command::new(venv_bin("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_RECORDER_FILEPATH", recording.path().join("moto_recording"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
-        let moto = Moto { child, port };
+        let moto = Moto { child, port, _recording: recording };
         let deadline = Instant::now() + Duration::from_secs(30);
         while http(port, "GET", "/moto-api/", "").is_err() {
             assert!(Instant::now() < deadline, "moto_server did not answer on port {port} within 30 s");
