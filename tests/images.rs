@@ -75,6 +75,20 @@ update web { task-definition = td }
 await-stable web
 "#;
 
+/// DEPLOY beside an `app/` context whose Dockerfile starts `FROM scratch`.
+fn scratch_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    registry::write(
+        dir.path(),
+        &[
+            ("deploy.ecsflow", DEPLOY),
+            ("app/Dockerfile", "FROM scratch\nCOPY hello.txt /hello.txt\n"),
+            ("app/hello.txt", "hello\n"),
+        ],
+    );
+    dir
+}
+
 fn service(emulator: &Emulator) -> Account {
     let account = Account::new(&emulator.endpoint());
     account.cluster("prod");
@@ -90,15 +104,7 @@ fn a_scratch_image_is_built_pushed_and_deployed_by_its_digest() {
     let registry = Registry::start(MOTO_PASSWORD);
     let build = BuildEnv::new();
     let account = service(&emulator);
-    let dir = tempfile::tempdir().unwrap();
-    registry::write(
-        dir.path(),
-        &[
-            ("deploy.ecsflow", DEPLOY),
-            ("app/Dockerfile", "FROM scratch\nCOPY hello.txt /hello.txt\n"),
-            ("app/hello.txt", "hello\n"),
-        ],
-    );
+    let dir = scratch_project();
     let run = ecsflow(&emulator, dir.path(), &build.env(registry.port), &["run", "deploy.ecsflow"]);
     assert_eq!(run.code, 0, "{}", run.out);
     assert!(run.out.contains("with buildah"), "{}", run.out);
@@ -147,15 +153,7 @@ fn a_refused_token_is_a_clear_error_that_shows_no_secret() {
     let registry = Registry::start("a-different-password");
     let build = BuildEnv::new();
     let _account = service(&emulator);
-    let dir = tempfile::tempdir().unwrap();
-    registry::write(
-        dir.path(),
-        &[
-            ("deploy.ecsflow", DEPLOY),
-            ("app/Dockerfile", "FROM scratch\nCOPY hello.txt /hello.txt\n"),
-            ("app/hello.txt", "hello\n"),
-        ],
-    );
+    let dir = scratch_project();
     let run = ecsflow(&emulator, dir.path(), &build.env(registry.port), &["run", "deploy.ecsflow"]);
     assert_eq!(run.code, 1, "{}", run.out);
     assert!(run.out.contains("✗ `let pushed = push image to app` (line 6) failed: buildah push failed"), "{}", run.out);
