@@ -76,3 +76,24 @@ fn an_unclosed_block_at_end_of_file_says_so() {
     assert_eq!(json["diagnostics"][0]["message"], "expected an attribute, a new line or `}`, found end of file");
     assert_eq!(json["diagnostics"][0]["help"], "a block opened above is not closed; add the missing `}`");
 }
+
+#[test]
+fn unclosed_braces_after_an_unknown_word_are_not_exponential() {
+    // Found by the fuzzer: each unclosed `{` once doubled the parse time
+    // (60 of them would have run for years). Now it is one syntax error.
+    let source = format!("a{}\ne\x00{}\n", "{".repeat(60), "{{{{{{\n{{{\n{{{{{{~");
+    let started = std::time::Instant::now();
+    let run = run_on(source.as_bytes());
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    // A hang guard, not a speed goal (benches/ measures speed): before the
+    // fix this input would not have finished at all.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_task_definition_file_that_never_ends_is_refused() {
+    let run = run_on(b"let _td = register file \"/dev/zero\"\n");
+    assert_eq!(run.code, 1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["diagnostics"][0]["message"], "cannot read `/dev/zero`: it is not a regular file");
+}

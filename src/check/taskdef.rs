@@ -16,12 +16,31 @@ pub enum TaskdefProblem {
     NotTaskDefinition(String),
 }
 
+/// Far beyond any real task definition (ECS allows 64 KiB); a bound so that
+/// `file "/dev/zero"` cannot make the checker read forever.
+const MAX_SIZE: u64 = 1024 * 1024;
+
 pub fn read(path: &Path) -> Result<TaskDefinitionFile, TaskdefProblem> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    use std::io::Read;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(TaskdefProblem::Missing),
         Err(error) => return Err(TaskdefProblem::Unreadable(error.to_string())),
     };
+    if !metadata.is_file() {
+        return Err(TaskdefProblem::Unreadable("it is not a regular file".into()));
+    }
+    if metadata.len() > MAX_SIZE {
+        return Err(TaskdefProblem::Unreadable(format!(
+            "it is {} bytes, too large for a task definition",
+            metadata.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|file| file.take(MAX_SIZE + 1).read_to_end(&mut bytes));
+    if let Err(error) = read {
+        return Err(TaskdefProblem::Unreadable(error.to_string()));
+    }
     let json: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|error| TaskdefProblem::NotJson(error.to_string()))?;
     let json = json.get("taskDefinition").unwrap_or(&json);
