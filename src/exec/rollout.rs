@@ -12,9 +12,14 @@ use crate::eval::{ServiceRef, Val};
 use crate::register::short;
 
 /// Polling starts fast and slows while nothing changes, never past this,
-/// so a failure is seen within about this long.
-const MAX_POLL: Duration = Duration::from_secs(2);
-const FIRST_POLL: Duration = Duration::from_millis(500);
+/// so a failure (and the calls that diagnose it) is seen within 2 s.
+const MAX_POLL: Duration = Duration::from_millis(1500);
+const FIRST_POLL: Duration = Duration::from_millis(250);
+/// Once every new task runs, only the old ones' draining is left: poll this
+/// often for a while, so completion is seen promptly (benches/run.sh measured
+/// it; docs/performance.md has the numbers).
+const ENDGAME_POLL: Duration = Duration::from_millis(150);
+const ENDGAME_FOR: Duration = Duration::from_secs(10);
 /// How long a deployment or task ECS just created may be missing from its answers.
 const CONSISTENCY_GRACE: Duration = Duration::from_secs(15);
 
@@ -46,6 +51,7 @@ impl Runner<'_> {
         let mut seen = false;
         let mut followed = record.deployment.clone();
         let mut interval = FIRST_POLL;
+        let mut endgame_since: Option<Instant> = None;
         let mut last = String::new();
         loop {
             let state = self
@@ -158,6 +164,11 @@ impl Runner<'_> {
                 return Err(self
                     .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
                     .await);
+            }
+            if ours.running < ours.desired || ours.pending > 0 {
+                endgame_since = None;
+            } else if endgame_since.get_or_insert_with(Instant::now).elapsed() < ENDGAME_FOR {
+                interval = interval.min(ENDGAME_POLL);
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = next_poll(interval);
