@@ -36,7 +36,7 @@
 #
 # It asserts no timings (a benchmark, not a test); it exits 1 if a run that
 # should succeed fails (or the failure scenario does not fail with exit 1).
-# Results: docs/performance-run.md.
+# Results: docs/performance.md (the `ecsflow run` section).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
