@@ -154,6 +154,21 @@ impl Scope {
         self.values.insert(id, value);
     }
 
+    /// The clusters of the pipeline's services, sorted, each once.
+    pub fn clusters(&self) -> Vec<String> {
+        let mut clusters: Vec<String> = self
+            .values
+            .values()
+            .filter_map(|v| match v {
+                Val::Service(s) => Some(s.cluster.clone()),
+                _ => None,
+            })
+            .collect();
+        clusters.sort();
+        clusters.dedup();
+        clusters
+    }
+
     /// Binds every param, service and repository, and every `let` of a plain
     /// expression that does not wait on a step.
     pub fn start(

@@ -141,13 +141,7 @@ impl<'a> Planner<'a> {
     }
 
     fn title(&self, step: &Step) -> String {
-        let text = &self.source[step.span.start..step.span.end];
-        // The step's head: its first line, up to its block.
-        let first_line = text.lines().next().unwrap_or_default().split('{').next().unwrap_or_default().trim();
-        match step.binds {
-            Some(id) => format!("let {} = {first_line}", self.binding_name(id)),
-            None => first_line.to_string(),
-        }
+        self.pipeline.step_title(self.source, step)
     }
 
     fn value(&self, value: &crate::check::pipeline::Value) -> Result<Val, PlanError> {
@@ -529,14 +523,7 @@ impl<'a> Planner<'a> {
         }
         // As `run` does: whatever any service of these clusters runs, and what
         // this plan would deploy or roll back to.
-        let mut clusters: Vec<String> = (0..self.pipeline.bindings.len())
-            .filter_map(|i| match self.scope.get(BindingId(i)) {
-                Some(Val::Service(s)) => Some(s.cluster.clone()),
-                _ => None,
-            })
-            .collect();
-        clusters.sort();
-        clusters.dedup();
+        let clusters = self.scope.clusters();
         let mut protected: Vec<String> =
             crate::register::live_revisions(self.aws, &clusters).await.map_err(|e| PlanError::aws(e, span))?;
         protected.extend(

@@ -24,6 +24,17 @@ impl Pipeline {
     pub fn binding(&self, id: BindingId) -> &Binding {
         &self.bindings[id.0]
     }
+
+    /// How reports name a step: its head as written (first line, up to its
+    /// block), with the `let` that binds it.
+    pub fn step_title(&self, source: &str, step: &Step) -> String {
+        let text = source.get(step.span.start..step.span.end).unwrap_or_default();
+        let head = text.lines().next().unwrap_or_default().split('{').next().unwrap_or_default().trim();
+        match step.binds {
+            Some(id) => format!("let {} = {head}", self.binding(id).name),
+            None => head.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

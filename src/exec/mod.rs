@@ -324,13 +324,7 @@ impl<'a> Runner<'a> {
     }
 
     fn title(&self, step: &Step) -> String {
-        let text = &self.source[step.span.start..step.span.end];
-        // The step's head: its first line, up to its block.
-        let first_line = text.lines().next().unwrap_or_default().split('{').next().unwrap_or_default().trim();
-        match step.binds {
-            Some(id) => format!("let {} = {first_line}", self.pipeline.binding(id).name),
-            None => first_line.to_string(),
-        }
+        self.pipeline.step_title(self.source, step)
     }
 
     /// Runs one step, reporting its start, progress and outcome.

@@ -301,15 +301,10 @@ impl Runner<'_> {
     async fn protected_revisions(&self, label: &StepLabel) -> Result<Vec<String>, StepFailure> {
         let (clusters, mut protected) = {
             let state = self.state.lock().expect("state lock");
-            let mut clusters: Vec<String> = (0..self.pipeline.bindings.len())
-                .filter_map(|i| match state.scope.get(crate::check::pipeline::BindingId(i)) {
-                    Some(Val::Service(s)) => Some(s.cluster.clone()),
-                    _ => None,
-                })
-                .collect();
-            clusters.push(self.default_cluster.clone());
-            clusters.sort();
-            clusters.dedup();
+            let mut clusters = state.scope.clusters();
+            if !clusters.contains(&self.default_cluster) {
+                clusters.push(self.default_cluster.clone());
+            }
             let recorded: Vec<String> = state
                 .services
                 .values()
