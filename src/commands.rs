@@ -92,11 +92,12 @@ fn prepare(input: &Input<'_>, params: &[(String, String)], options: &ConnectOpti
 }
 
 pub fn plan(path: &Path, params: &[(String, String)], options: &ConnectOptions, json: bool) -> i32 {
-    let Prepared { base_dir, file, scope, options, runtime, .. } = match prepare(&Input::File(path), params, options) {
-        Ok(prepared) => prepared,
-        // For `plan`, 2 means "changes": every error is 1.
-        Err(_) => return exit::ERRORS,
-    };
+    let Prepared { base_dir, file, scope, defaults, options, runtime } =
+        match prepare(&Input::File(path), params, options) {
+            Ok(prepared) => prepared,
+            // For `plan`, 2 means "changes": every error is 1.
+            Err(_) => return exit::ERRORS,
+        };
     let pipeline = file.pipeline.as_ref().expect("prepared pipelines are checked");
     let env = ProcessEnvironment;
     runtime.block_on(async {
@@ -107,7 +108,12 @@ pub fn plan(path: &Path, params: &[(String, String)], options: &ConnectOptions, 
                 return exit::ERRORS;
             }
         };
-        let planner = crate::plan::Planner::new(&aws, pipeline, &file.text, &base_dir, &env, scope);
+        let settings = crate::resolve::Settings {
+            default_cluster: defaults.cluster.clone().unwrap_or_else(|| "default".into()),
+            builder: None,
+        };
+        let resolver = crate::resolve::Resolver { pipeline, env: &env, base_dir: &base_dir, settings: &settings };
+        let planner = crate::plan::Planner::new(&aws, &file.text, resolver, crate::resolve::Ledger::new(scope));
         match planner.plan().await {
             Ok(plan) => {
                 if json {
@@ -169,8 +175,11 @@ fn run_input(
         };
         let reporter = crate::exec::report::Reporter::new(style);
         let cluster = defaults.cluster.clone().unwrap_or_else(|| "default".into());
-        let settings = crate::exec::Settings { default_cluster: cluster, builder };
-        let runner = crate::exec::Runner::new(&aws, &file, &base_dir, &env, &reporter, scope, settings);
+        let settings = crate::resolve::Settings { default_cluster: cluster, builder };
+        let pipeline = file.pipeline.as_ref().expect("prepared pipelines are checked");
+        let resolver = crate::resolve::Resolver { pipeline, env: &env, base_dir: &base_dir, settings: &settings };
+        let runner =
+            crate::exec::Runner::new(&aws, &file.text, resolver, &reporter, crate::resolve::Ledger::new(scope));
         runner.run(&mut signals).await
     })
 }

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod image;
 pub mod plan;
 pub mod register;
+pub mod resolve;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

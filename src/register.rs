@@ -5,9 +5,10 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::aws::{Aws, AwsError};
+use crate::aws::AwsError;
 use crate::check::pipeline::{self, Register};
 use crate::eval::{ServiceRef, Val};
+use crate::resolve::Facts;
 use crate::taskdef::{self, Changes, ContainerChanges, TaskdefError};
 
 /// A `register` base with its values resolved.
@@ -41,18 +42,18 @@ pub enum BaseError {
     File { path: String, reason: String },
 }
 
-pub async fn base(aws: &Aws, base: &BaseRef, base_dir: &Path) -> Result<Base, BaseError> {
+pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result<Base, BaseError> {
     match base {
         BaseRef::Service(service) => {
-            let state = aws.describe_service(&service.cluster, &service.name).await?;
-            let live = aws.describe_task_definition(&state.task_definition).await?;
+            let state = facts.service(service).await?;
+            let live = facts.task_definition(&state.task_definition).await?;
             let input = taskdef::register_input(&live.json, Some(&live.tags))?;
             Ok(Base { current: Some((short(&live.arn), live.arn.clone(), input.clone())), input, family: live.family })
         }
         BaseRef::Family(family) => {
-            let revisions = aws.active_revisions(family).await?;
+            let revisions = facts.revisions(family).await?;
             let (_, arn) = revisions.first().ok_or_else(|| BaseError::EmptyFamily(family.clone()))?;
-            let latest = aws.describe_task_definition(arn).await?;
+            let latest = facts.task_definition(arn).await?;
             let input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
             Ok(Base {
                 current: Some((short(&latest.arn), latest.arn.clone(), input.clone())),
@@ -67,9 +68,9 @@ pub async fn base(aws: &Aws, base: &BaseRef, base_dir: &Path) -> Result<Base, Ba
                 .map_err(|reason| BaseError::File { path: path.clone(), reason })?;
             let input = taskdef::register_input(&json, json.get("tags"))?;
             let family = input.get("family").and_then(Value::as_str).unwrap_or_default().to_string();
-            let current = match aws.active_revisions(&family).await?.first() {
+            let current = match facts.revisions(&family).await?.first() {
                 Some((_, arn)) => {
-                    let latest = aws.describe_task_definition(arn).await?;
+                    let latest = facts.task_definition(arn).await?;
                     let latest_input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
                     Some((short(&latest.arn), latest.arn.clone(), latest_input))
                 }
@@ -120,18 +121,4 @@ pub fn family_of(reference: &str) -> String {
         Some((family, revision)) if revision.chars().all(|c| c.is_ascii_digit()) => family.to_string(),
         _ => short,
     }
-}
-
-/// The revisions (`family:revision`) that services of these clusters run or
-/// are deploying: `prune` never deregisters them, whether or not the pipeline
-/// declares the service.
-pub async fn live_revisions(aws: &Aws, clusters: &[String]) -> Result<Vec<String>, AwsError> {
-    let mut live = Vec::new();
-    for cluster in clusters {
-        for service in aws.cluster_services(cluster).await? {
-            live.push(short(&service.task_definition));
-            live.extend(service.deployments.iter().map(|d| short(&d.task_definition)));
-        }
-    }
-    Ok(live)
 }

@@ -7,17 +7,16 @@ pub mod report;
 mod rollout;
 mod steps;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use crate::aws::{Aws, ScalingSuspension};
-use crate::check::pipeline::{Action, Pipeline, Step, Value};
-use crate::eval::{Environment, Outcome, Scope, ServiceRef, Val};
+use crate::aws::Aws;
+use crate::check::pipeline::{Action, Pipeline, Step};
+use crate::eval::{Environment, Outcome, Val};
+use crate::resolve::{Ledger, Resolver};
 use report::{Reporter, StepLabel};
 
 /// Exit codes of `run`, as documented in the README.
@@ -39,25 +38,9 @@ pub struct StepFailure {
     pub details: Vec<String>,
 }
 
-/// What this run did to a service, for `rollback` and `await-stable`.
-#[derive(Debug, Clone, Default)]
-struct ServiceRecord {
-    /// The task definition it ran before this run's first update.
-    before_update: Option<String>,
-    /// The deployment this run's last update created (or found PRIMARY).
-    deployment: Option<String>,
-    /// The task definition that deployment rolls out.
-    deployment_task_definition: Option<String>,
-    /// When this run updated it: events before this are not this run's.
-    updated_at: Option<SystemTime>,
-}
-
-#[derive(Default)]
 struct RunState {
-    scope: Scope,
-    services: HashMap<ServiceRef, ServiceRecord>,
-    /// Scaling this run suspended, with the state found before, until resumed.
-    suspended: Vec<(ServiceRef, ScalingSuspension)>,
+    /// The values bound so far and what this run changed.
+    ledger: Ledger,
     /// What the clean-up has done so far, kept here so an abandoned clean-up
     /// still reports it.
     undone: Vec<String>,
@@ -65,33 +48,19 @@ struct RunState {
     on_failure_done: usize,
     /// Tasks `run-task` started and still waits on: `(cluster, ARN, step)`.
     waiting_tasks: Vec<(String, String, String)>,
-    /// Images this run built, and the builder that holds each.
-    images: HashMap<String, crate::image::BuilderKind>,
 }
 
 pub struct Runner<'a> {
     aws: &'a Aws,
     pipeline: &'a Pipeline,
     source: &'a str,
-    base_dir: &'a Path,
+    resolver: Resolver<'a>,
     env: &'a dyn Environment,
     report: &'a Reporter,
-    /// The pipeline's cluster, for a `run-task` without `like`.
-    default_cluster: String,
-    /// `--builder`, when given.
-    builder: Option<crate::image::BuilderKind>,
     state: Mutex<RunState>,
     next_id: AtomicUsize,
     /// Set once the clean-up (restoring scaling, `on-failure`) has begun.
     cleaning_up: std::sync::atomic::AtomicBool,
-}
-
-/// How a run is set up beyond the pipeline itself.
-pub struct Settings {
-    /// The pipeline's cluster (ECS's `default` when it names none).
-    pub default_cluster: String,
-    /// `--builder`, when given.
-    pub builder: Option<crate::image::BuilderKind>,
 }
 
 /// SIGINT and SIGTERM as one stream.
@@ -117,26 +86,15 @@ impl Signals {
 type StepFuture<'s> = Pin<Box<dyn Future<Output = Result<String, StepFailure>> + 's>>;
 
 impl<'a> Runner<'a> {
-    /// `file` must have checked without errors.
-    pub fn new(
-        aws: &'a Aws,
-        file: &'a crate::source::CheckedFile,
-        base_dir: &'a Path,
-        env: &'a dyn Environment,
-        report: &'a Reporter,
-        scope: Scope,
-        settings: Settings,
-    ) -> Self {
+    pub fn new(aws: &'a Aws, source: &'a str, resolver: Resolver<'a>, report: &'a Reporter, ledger: Ledger) -> Self {
         Runner {
             aws,
-            pipeline: file.pipeline.as_ref().expect("a checked pipeline"),
-            source: &file.text,
-            base_dir,
-            env,
+            pipeline: resolver.pipeline,
+            source,
+            env: resolver.env,
+            resolver,
             report,
-            default_cluster: settings.default_cluster,
-            builder: settings.builder,
-            state: Mutex::new(RunState { scope, ..RunState::default() }),
+            state: Mutex::new(RunState { ledger, undone: Vec::new(), on_failure_done: 0, waiting_tasks: Vec::new() }),
             next_id: AtomicUsize::new(0),
             cleaning_up: std::sync::atomic::AtomicBool::new(false),
         }
@@ -234,11 +192,11 @@ impl<'a> Runner<'a> {
     /// Restores each suspension; an entry leaves the list only once restored,
     /// so whatever stops this half-way still knows what is left.
     async fn restore_scaling(&self) {
-        let suspended = self.state.lock().expect("state lock").suspended.clone();
+        let suspended = self.state.lock().expect("state lock").ledger.suspended.clone();
         for (service, prior) in suspended {
             match self.aws.set_scaling_suspension(&service.cluster, &service.name, prior).await {
                 Ok(()) => {
-                    self.state.lock().expect("state lock").suspended.retain(|(s, _)| *s != service);
+                    self.state.lock().expect("state lock").ledger.resumed(&service);
                     self.done(format!("↺ restored the scaling of {} ({prior})", service.name));
                 }
                 Err(error) => self.done(format!(
@@ -256,6 +214,7 @@ impl<'a> Runner<'a> {
     fn left_undone(&self) -> Vec<String> {
         let state = self.state.lock().expect("state lock");
         let mut left: Vec<String> = state
+            .ledger
             .suspended
             .iter()
             .map(|(service, prior)| {
@@ -299,15 +258,10 @@ impl<'a> Runner<'a> {
     /// The first binding a step needs that no step has bound.
     fn unbound_input(&self, step: &Step) -> Option<String> {
         let state = self.state.lock().expect("state lock");
-        let mut missing = None;
-        visit_values(step, &mut |value| {
-            if missing.is_none() {
-                if let Ok(Outcome::Unknown(unknown)) = state.scope.eval(value, self.env) {
-                    missing = Some(self.pipeline.binding(unknown.0).name.clone());
-                }
-            }
-        });
-        missing
+        crate::resolve::values_read(step).into_iter().find_map(|value| match state.ledger.scope.eval(value, self.env) {
+            Ok(Outcome::Unknown(unknown)) => Some(self.pipeline.binding(unknown.0).name.clone()),
+            _ => None,
+        })
     }
 
     fn steps<'s>(&'s self, steps: &'s [Step]) -> Pin<Box<dyn Future<Output = Result<(), StepFailure>> + 's>> {
@@ -360,29 +314,9 @@ impl<'a> Runner<'a> {
         StepFailure { step: label.clone(), reason: reason.into(), details: Vec::new() }
     }
 
-    fn value(&self, label: &StepLabel, value: &Value) -> Result<Val, StepFailure> {
-        let state = self.state.lock().expect("state lock");
-        match state.scope.eval(value, self.env) {
-            Ok(Outcome::Known(v)) => Ok(v),
-            Ok(Outcome::Unknown(unknown)) => Err(self.fail(
-                label,
-                format!("`{}` has no value: the step that binds it has not run", self.pipeline.binding(unknown.0).name),
-            )),
-            Err(error) => Err(self.fail(label, error.to_string())),
-        }
-    }
-
-    fn service(&self, id: crate::check::pipeline::BindingId) -> ServiceRef {
-        let state = self.state.lock().expect("state lock");
-        match state.scope.get(id) {
-            Some(Val::Service(service)) => service.clone(),
-            _ => ServiceRef { cluster: "default".into(), name: self.pipeline.binding(id).name.clone() },
-        }
-    }
-
     fn bind(&self, step: &Step, value: Val) {
         if let Some(id) = step.binds {
-            self.state.lock().expect("state lock").scope.set(id, value);
+            self.state.lock().expect("state lock").ledger.scope.set(id, value);
         }
     }
 }
@@ -406,68 +340,5 @@ impl Drop for Unfinished<'_> {
         if self.armed {
             self.report.step_finished(self.id, &self.label, false, self.started.elapsed(), "cancelled");
         }
-    }
-}
-
-/// Calls `f` on every value a step reads.
-fn visit_values(step: &Step, f: &mut dyn FnMut(&Value)) {
-    let mut each = |value: Option<&Value>| {
-        if let Some(value) = value {
-            f(value);
-        }
-    };
-    match &step.action {
-        Action::Build(b) => {
-            each(Some(&b.context));
-            each(b.dockerfile.as_ref());
-            each(b.target.as_ref());
-            each(b.build_args.as_ref());
-            each(b.platform.as_ref());
-        }
-        Action::Push(p) => {
-            each(Some(&p.image));
-            each(Some(&p.tags));
-        }
-        Action::Register(r) => {
-            if let crate::check::pipeline::Base::File(v) | crate::check::pipeline::Base::Family(v) = &r.base {
-                each(Some(v));
-            }
-            each(r.cpu.as_ref());
-            each(r.memory.as_ref());
-            for c in &r.containers {
-                each(c.image.as_ref());
-                each(c.env.as_ref());
-                each(c.secrets.as_ref());
-                each(c.command.as_ref());
-            }
-        }
-        Action::Update(u) => {
-            each(u.task_definition.as_ref());
-            each(u.desired_count.as_ref());
-            each(u.min_healthy_percent.as_ref());
-            each(u.max_percent.as_ref());
-            each(u.force_new_deployment.as_ref());
-            each(u.health_check_grace.as_ref());
-        }
-        Action::AwaitStable { timeout, .. } => each(timeout.as_ref()),
-        Action::RunTask(r) => {
-            each(Some(&r.task_definition));
-            each(r.timeout.as_ref());
-            for c in &r.containers {
-                each(c.env.as_ref());
-                each(c.command.as_ref());
-            }
-        }
-        Action::Rollback { to, .. } => each(to.as_ref()),
-        Action::Prune { task_definition, keep } => {
-            each(Some(task_definition));
-            each(Some(keep));
-        }
-        Action::Parallel(steps) => {
-            for step in steps {
-                visit_values(step, f);
-            }
-        }
-        Action::SuspendScaling { .. } | Action::ResumeScaling { .. } => {}
     }
 }

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::report::StepLabel;
 use super::{Runner, StepFailure};
-use crate::aws::{ContainerRun, RunTaskRequest, ServiceState, TaskState};
-use crate::check::pipeline::{RunTask, Step, Wait, DEFAULT_RUN_TASK_TIMEOUT};
+use crate::aws::{ServiceState, TaskState};
+use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Val};
 use crate::register::short;
+use crate::resolve::RunTaskAction;
 
 /// Polling starts fast and slows while nothing changes, never past this,
 /// so a failure (and the calls that diagnose it) is seen within 2 s.
@@ -47,7 +48,7 @@ impl Runner<'_> {
     ) -> Result<String, StepFailure> {
         let started = Instant::now();
         let deadline = deadline_after(started, timeout);
-        let record = self.state.lock().expect("state lock").services.get(service).cloned().unwrap_or_default();
+        let record = self.state.lock().expect("state lock").ledger.services.get(service).cloned().unwrap_or_default();
         let mut seen = false;
         let mut followed = record.deployment.clone();
         let mut interval = FIRST_POLL;
@@ -233,46 +234,11 @@ impl Runner<'_> {
         id: usize,
         label: &StepLabel,
         step: &Step,
-        run: &RunTask,
+        run: RunTaskAction,
     ) -> Result<String, StepFailure> {
-        let task_definition = self.value(label, &run.task_definition)?.text();
-        let (cluster, launch) = match run.like {
-            Some(like) => {
-                let service = self.service(like);
-                let state = self
-                    .aws
-                    .describe_service(&service.cluster, &service.name)
-                    .await
-                    .map_err(|e| self.aws_failure(label, e))?;
-                (service.cluster, state.launch)
-            }
-            None => (self.default_cluster.clone(), Default::default()),
-        };
-        let mut containers = Vec::new();
-        for container in &run.containers {
-            let command = match container.command.as_ref().map(|v| self.value(label, v)).transpose()? {
-                Some(Val::List(items)) => Some(items.iter().map(Val::text).collect()),
-                _ => None,
-            };
-            let environment = match container.env.as_ref().map(|v| self.value(label, v)).transpose()? {
-                Some(Val::Map(entries)) => entries.into_iter().map(|(k, v)| (k, v.text())).collect(),
-                _ => Vec::new(),
-            };
-            containers.push(ContainerRun { name: container.name.clone(), command, environment });
-        }
-        let request = RunTaskRequest {
-            cluster: cluster.clone(),
-            task_definition: task_definition.clone(),
-            launch,
-            containers,
-            // startedBy takes up to 36 letters, digits, `-`, `/` and `_`.
-            started_by: format!("ecsflow/{}", self.pipeline.name)
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '_') { c } else { '_' })
-                .take(36)
-                .collect(),
-        };
-        let tasks = self.aws.run_task(&request).await.map_err(|e| self.aws_failure(label, e))?;
+        let request = &run.request;
+        let cluster = request.cluster.clone();
+        let tasks = self.aws.run_task(request).await.map_err(|e| self.aws_failure(label, e))?;
         let Some(task) = tasks.into_iter().next() else {
             return Err(self.fail(label, "ECS started no task"));
         };
@@ -283,7 +249,7 @@ impl Runner<'_> {
         }
         let waiting = (cluster.clone(), task.arn.clone(), label.title.clone());
         self.state.lock().expect("state lock").waiting_tasks.push(waiting);
-        let result = self.wait_for_task(id, label, run, &cluster, &task.arn).await;
+        let result = self.wait_for_task(id, label, &run, &cluster, &task.arn).await;
         self.state.lock().expect("state lock").waiting_tasks.retain(|(_, arn, _)| *arn != task.arn);
         result
     }
@@ -292,16 +258,13 @@ impl Runner<'_> {
         &self,
         id: usize,
         label: &StepLabel,
-        run: &RunTask,
+        run: &RunTaskAction,
         cluster: &str,
         arn: &str,
     ) -> Result<String, StepFailure> {
         let short_id = task_id(arn).to_string();
         let started = Instant::now();
-        let timeout = match run.timeout.as_ref().map(|t| self.value(label, t)).transpose()? {
-            Some(Val::Duration(d)) => d,
-            _ => DEFAULT_RUN_TASK_TIMEOUT,
-        };
+        let timeout = run.timeout;
         let deadline = deadline_after(started, timeout);
         let mut interval = FIRST_POLL;
         let mut last = String::new();

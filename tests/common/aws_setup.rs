@@ -13,11 +13,15 @@ pub struct Account {
 
 impl Account {
     pub fn new(endpoint: &str) -> Account {
+        Account::in_region(endpoint, "us-east-1")
+    }
+
+    pub fn in_region(endpoint: &str, region: &str) -> Account {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let config = runtime.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .endpoint_url(endpoint)
-                .region(aws_config::Region::new("us-east-1"))
+                .region(aws_config::Region::new(region.to_string()))
                 .credentials_provider(aws_sdk_ecs::config::Credentials::new("test", "test", None, None, "tests"))
                 .load(),
         );

@@ -1,0 +1,358 @@
+//! `plan` predicts `run`: for each scenario that ends in success, the
+//! mutating calls `plan --format json` lists are exactly the ones moto's
+//! recorder sees the run make, call for call (the order inside a `parallel`
+//! block aside).
+
+#[path = "common/aws_setup.rs"]
+mod aws_setup;
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::path::Path;
+use std::process::Command;
+
+use aws_setup::Account;
+use base64::Engine as _;
+use emulator::Emulator;
+
+const TIME_SCALE: f64 = 0.2;
+
+/// `(api, target)`, as plan names calls.
+type Call = (String, String);
+
+fn ecsflow(emulator: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
+        .env("NO_COLOR", "1")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Plan's calls as groups: one group a step, and one for a whole `parallel`
+/// block, whose calls may come in any order.
+fn planned_groups(steps: &serde_json::Value) -> Vec<Vec<Call>> {
+    fn calls(step: &serde_json::Value, out: &mut Vec<Call>) {
+        for call in step["calls"].as_array().unwrap() {
+            out.push((call["api"].as_str().unwrap().to_string(), call["target"].as_str().unwrap().to_string()));
+        }
+        for child in step["steps"].as_array().into_iter().flatten() {
+            calls(child, out);
+        }
+    }
+    steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| {
+            let mut group = Vec::new();
+            calls(step, &mut group);
+            group
+        })
+        .filter(|group| !group.is_empty())
+        .collect()
+}
+
+/// The mutating calls moto recorded, named as plan names them.
+fn recorded_calls(emulator: &Emulator) -> Vec<Call> {
+    emulator.post("/moto-api/recorder/stop-recording", "");
+    let recording = emulator.get("/moto-api/recorder/download-recording");
+    let mut calls = Vec::new();
+    for line in recording.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        let headers = entry["headers"].as_object().unwrap();
+        if headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal")) {
+            continue;
+        }
+        let Some(target) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")) else { continue };
+        let (service, action) = target.1.as_str().unwrap().split_once('.').unwrap();
+        if ["Describe", "List", "Get"].iter().any(|read| action.starts_with(read)) {
+            continue;
+        }
+        let body = entry["body"].as_str().unwrap_or_default();
+        let body = if entry["body_encoded"] == true {
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap()
+        } else {
+            body.to_string()
+        };
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
+        let short = |arn: String| arn.rsplit('/').next().unwrap_or_default().to_string();
+        let (api, target) = match (service, action) {
+            (s, "UpdateService") if s.starts_with("AmazonEC2ContainerService") => {
+                ("ecs:UpdateService", format!("{}/{}", text("cluster"), text("service")))
+            }
+            (s, "RegisterTaskDefinition") if s.starts_with("AmazonEC2ContainerService") => {
+                ("ecs:RegisterTaskDefinition", text("family"))
+            }
+            (s, "DeregisterTaskDefinition") if s.starts_with("AmazonEC2ContainerService") => {
+                ("ecs:DeregisterTaskDefinition", short(text("taskDefinition")))
+            }
+            (s, "RunTask") if s.starts_with("AmazonEC2ContainerService") => {
+                ("ecs:RunTask", format!("{}/{}", text("cluster"), short(text("taskDefinition"))))
+            }
+            ("AnyScaleFrontendService", "RegisterScalableTarget") => {
+                ("application-autoscaling:RegisterScalableTarget", text("ResourceId"))
+            }
+            (service, action) => panic!("a mutating call this test does not know: {service}.{action}"),
+        };
+        calls.push((api.to_string(), target));
+    }
+    calls
+}
+
+/// Plans, runs, and holds the run to the plan. Returns the plan's JSON.
+fn plan_then_run(emulator: &Emulator, dir: &Path, pipeline: &str, args: &[&str]) -> serde_json::Value {
+    let (code, stdout, stderr) = ecsflow(emulator, dir, &[&["plan", pipeline, "--format", "json"], args].concat());
+    assert!(code == 0 || code == 2, "plan failed ({code}):\n{stdout}\n{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    emulator.start_recording();
+    let (code, stdout, stderr) = ecsflow(emulator, dir, &[&["run", pipeline, "--format", "plain"], args].concat());
+    assert_eq!(code, 0, "run failed:\n{stdout}\n{stderr}");
+    let mut recorded = recorded_calls(emulator).into_iter();
+    let groups = planned_groups(&plan["steps"]);
+    for group in &groups {
+        let mut planned = group.clone();
+        let mut made: Vec<Call> = recorded.by_ref().take(planned.len()).collect();
+        planned.sort();
+        made.sort();
+        assert_eq!(made, planned, "the run's calls differ from the plan's\nplan: {groups:#?}\nrun output:\n{stdout}");
+    }
+    let extra: Vec<Call> = recorded.collect();
+    assert!(extra.is_empty(), "the run made calls the plan did not list: {extra:?}\nplan: {groups:#?}");
+    plan
+}
+
+fn project(name: &str, source: &str) -> tempfile::TempDir {
+    common::project(&[(name, source.as_bytes())])
+}
+
+/// Cluster `prod`, service `web` on `web:1` (desired 2, breaker on), with
+/// scale-in suspended on its scalable target.
+fn web_account(emulator: &Emulator) -> Account {
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let td = account.task_definition("web", "web", "web:v1");
+    account.rolling_service("prod", "web", &td, 2, true);
+    account.scalable_target("prod", "web", true);
+    account
+}
+
+const DEPLOY: &str = r#"
+cluster = "prod"
+param image = "web:v2"
+service web = "web"
+
+let td = register from web {
+  container "web" { image = image }
+}
+suspend-scaling web
+update web { task-definition = td }
+await-stable web { timeout = 2m }
+resume-scaling web
+
+on-failure {
+  rollback web
+}
+"#;
+
+#[test]
+fn a_full_deploy_makes_exactly_the_planned_calls() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let _account = web_account(&emulator);
+    let dir = project("deploy.ecsflow", DEPLOY);
+    let plan = plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
+    let calls = |i: usize| plan["steps"][i]["calls"].clone();
+    assert_eq!(
+        calls(0),
+        serde_json::json!([{"api": "ecs:RegisterTaskDefinition", "target": "web",
+            "known_at_run_time": "ECS numbers the revision at run time: expected web:2"}])
+    );
+    assert_eq!(
+        calls(2),
+        serde_json::json!([{"api": "ecs:UpdateService", "target": "prod/web",
+            "known_at_run_time": "`td` is the revision registered, expected web:2"}])
+    );
+    // On failure: the scaling comes back first, then the rollback.
+    let on_failure = &plan["on_failure"];
+    assert_eq!(on_failure[0]["calls"][0]["api"], "application-autoscaling:RegisterScalableTarget");
+    assert_eq!(on_failure[0]["calls"][0]["target"], "service/prod/web");
+    assert_eq!(on_failure[1]["details"][0], "rolls web back: web:2 → web:1");
+    assert_eq!(on_failure[1]["calls"][0]["api"], "ecs:UpdateService");
+}
+
+#[test]
+fn a_second_deploy_of_the_same_image_plans_and_makes_no_call() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let _account = web_account(&emulator);
+    let dir =
+        project("deploy.ecsflow", &DEPLOY.replace("suspend-scaling web\n", "").replace("resume-scaling web\n", ""));
+    let plan = plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &["--param", "image=web:v1"]);
+    assert_eq!(plan["changes"], false);
+    assert!(planned_groups(&plan["steps"]).is_empty());
+}
+
+#[test]
+fn a_migration_task_and_a_desired_count_change() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let _account = web_account(&emulator);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register from web {
+  container "web" { image = "web:v2" }
+}
+let _migration = run-task td {
+  like = web
+  container "web" { command = ["./migrate"] }
+}
+update web { task-definition = td, desired-count = 3 }
+await-stable web
+"#;
+    let dir = project("deploy.ecsflow", source);
+    let plan = plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
+    assert_eq!(plan["steps"][1]["calls"][0]["target"], "prod/web:2");
+}
+
+#[test]
+fn two_services_in_parallel() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let front = account.task_definition("front", "front", "front:v1");
+    let back = account.task_definition("back", "back", "back:v1");
+    account.rolling_service("prod", "front", &front, 2, true);
+    account.rolling_service("prod", "back", &back, 2, true);
+    let source = r#"
+cluster = "prod"
+service front = "front"
+service back = "back"
+parallel {
+  let front_td = register from front {
+    container "front" { image = "front:v2" }
+  }
+  let back_td = register from back {
+    container "back" { image = "back:v2" }
+  }
+}
+parallel {
+  update front { task-definition = front_td }
+  update back { task-definition = back_td }
+}
+await-stable front, back
+"#;
+    let dir = project("deploy.ecsflow", source);
+    let plan = plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
+    assert_eq!(planned_groups(&plan["steps"]).len(), 2);
+}
+
+/// `prune` over services in two clusters, with a `rollback … to` in
+/// `on-failure`: plan protects what run protects, and says why.
+#[test]
+fn prune_across_two_clusters_with_a_rollback_target_in_on_failure() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    account.cluster("staging");
+    let first = account.task_definition("web", "web", "web:v1");
+    let second = account.task_definition("web", "web", "web:v2");
+    for image in ["web:v3", "web:v4", "web:v5"] {
+        account.task_definition("web", "web", image);
+    }
+    account.rolling_service("prod", "web", &first, 1, true);
+    account.rolling_service("staging", "web", &second, 1, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+service staging_web = "staging/web"
+let td = register from web {
+  container "web" { image = "web:v6" }
+}
+update web { task-definition = td }
+await-stable web
+prune td keep 1
+on-failure {
+  rollback web to "web:3"
+}
+let _s = staging_web
+"#;
+    let dir = project("deploy.ecsflow", source);
+    let plan = plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
+    let prune = &plan["steps"][3];
+    assert_eq!(
+        prune["details"],
+        serde_json::json!([
+            "deregisters web:5, web:4 of `web`, keeping the newest 1",
+            "keeps web:3: the target of a `rollback … to` in on-failure",
+            "keeps web:2: staging/web runs it",
+            "keeps web:1: prod/web returns to it on rollback",
+        ])
+    );
+    assert_eq!(account.active_revisions("web"), [1, 2, 3, 6]);
+    assert_eq!(plan["on_failure"][0]["calls"][0]["target"], "prod/web");
+}
+
+#[test]
+fn prune_keeps_the_live_revision_of_a_service_the_pipeline_does_not_declare() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let old = account.task_definition("shared", "app", "app:v1");
+    account.task_definition("shared", "app", "app:v2");
+    let newest = account.task_definition("shared", "app", "app:v3");
+    account.rolling_service("prod", "a", &newest, 1, true);
+    account.rolling_service("prod", "b", &old, 1, true);
+    let source = "cluster = \"prod\"\nservice a = \"a\"\nprune \"shared\" keep 1\nlet _a = a\n";
+    let dir = project("deploy.ecsflow", source);
+    plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
+    assert_eq!(account.active_revisions("shared"), [1, 3]);
+}
+
+// ------------------------------------------------ the example pipelines
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(name)).unwrap()
+}
+
+#[test]
+fn example_prune_pipeline() {
+    let emulator = Emulator::start(TIME_SCALE);
+    // The pipeline names its region.
+    let account = Account::in_region(&emulator.endpoint(), "eu-central-1");
+    account.cluster("staging");
+    let live = account.task_definition("reports", "reports", "reports:v1");
+    for image in ["reports:v2", "reports:v3", "reports:v4", "reports:v5", "reports:v6", "reports:v7"] {
+        account.task_definition("reports", "reports", image);
+    }
+    account.rolling_service("staging", "staging-reports", &live, 1, true);
+    let dir = project("prune.ecsflow", &example("prune.ecsflow"));
+    let plan = plan_then_run(&emulator, dir.path(), "prune.ecsflow", &["--param", "stage=staging"]);
+    // reports:8 is new; 7, 6, 5, 4 are the newest; 1 is the rollback target.
+    assert_eq!(plan["steps"][3]["calls"].as_array().unwrap().len(), 2);
+    assert_eq!(account.active_revisions("reports"), [1, 4, 5, 6, 7, 8]);
+}
+
+#[test]
+fn example_redeploy_pipeline() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("jobs");
+    let live = account.task_definition("worker", "worker", "worker:v1");
+    account.rolling_service("jobs", "worker", &live, 2, true);
+    let dir = project("redeploy.ecsflow", &example("redeploy.ecsflow"));
+    let plan = plan_then_run(&emulator, dir.path(), "redeploy.ecsflow", &[]);
+    assert_eq!(plan["steps"][0]["calls"], serde_json::json!([{"api": "ecs:UpdateService", "target": "jobs/worker"}]));
+}
