@@ -1,0 +1,7 @@
+"""The ECS rollout emulator, by concern (harness/ecs_emulator.py runs it).
+
+- common.py: logging, the ECS error, names shared by every module;
+- scenarios.py: how a container behaves, from its image and command;
+- tasks.py: tasks and containers, their lifecycle and wire shape;
+- services.py: services and deployments, their settings and wire shape.
+"""
