@@ -2,9 +2,11 @@
 
 The owned actions are CreateService, UpdateService, DescribeServices,
 DeleteService, ListServices, RunTask, DescribeTasks, ListTasks and StopTask
-(AWS JSON 1.1). Each `op_<Action>(ctx, params, moto_status, moto_json)` runs
-after moto has validated and answered the same request, and returns the
-emulator's answer, or None to let moto's answer stand.
+(AWS JSON 1.1): OWNED_ACTIONS. Each `op_<Action>(ctx, params, moto_status,
+moto_json)` runs after moto has validated and answered the same request (the
+HTTP front end, server.py, forwards it and calls the op), and returns the
+emulator's answer, or None to let moto's answer stand. moto's 4xx answers always
+stand, and so do its 5xx answers except for IGNORE_MOTO_5XX.
 
 Reproduces the ECS API reference for those actions: UpdateService starts a new
 PRIMARY deployment when the task definition, `forceNewDeployment`,
@@ -22,6 +24,9 @@ not idempotent."), ServiceNotActiveException, ServiceNotFoundException.
 Where it assumes (harness/README.md, "How a request flows" and "Known
 differences from real ECS"):
 
+- moto's limits are worked around, not reproduced: its 500s for RunTask and
+  StopTask are ignored, and CreateService's awsvpc configuration without
+  securityGroups reaches moto with an empty list (body_for_moto);
 - moto goes first: when the emulator refuses what moto accepted, moto's copy has
   changed anyway; `rejected` remembers such CreateService calls so that moto's
   record of them is not taken for a service;
@@ -46,6 +51,36 @@ from .scheduler import Scheduler
 from .services import Deployment, Service, merge_deployment_configuration, resolve_placement
 from .state import State
 from .tasks import Task
+
+OWNED_ACTIONS = {
+    "CreateService",
+    "UpdateService",
+    "DescribeServices",
+    "DeleteService",
+    "ListServices",
+    "RunTask",
+    "DescribeTasks",
+    "ListTasks",
+    "StopTask",
+}
+# moto answers these with HTTP 500 for reasons that are moto's limits, not ECS
+# behaviour (RunTask: no container-level memory, no container instances for EC2,
+# awsvpc without EnableDnsHostnames or security groups; StopTask: a task that only
+# the emulator knows). Their 5xx answers are ignored; their 4xx answers are not.
+IGNORE_MOTO_5XX = {"RunTask", "StopTask"}
+
+
+def body_for_moto(action, params):
+    """The body to forward to moto instead of the client's, or None to forward it as is."""
+    if action == "CreateService" and params:
+        # moto answers an awsvpc configuration without securityGroups with an HTML
+        # 500; ECS then uses the VPC's default group. Give moto an empty list.
+        awsvpc = (params.get("networkConfiguration") or {}).get("awsvpcConfiguration")
+        if isinstance(awsvpc, dict) and "securityGroups" not in awsvpc:
+            p2 = json.loads(json.dumps(params))
+            p2["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] = []
+            return json.dumps(p2).encode()
+    return None
 
 
 def page(items, params, default_max, limit):

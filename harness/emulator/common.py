@@ -2,10 +2,14 @@
 
 EcsError is an ECS API error as the API reference's "Common Errors" describe it,
 answered in the AWS JSON 1.1 error shape (`__type`, `message`, `x-amzn-ErrorType`).
+ECS_TARGET_PREFIX is the `X-Amz-Target` prefix of ECS actions.
 Timestamps are epoch seconds with millisecond precision (r3), as the SDKs expect.
 """
 
+import json
 import sys
+
+ECS_TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
 
 
 def log(*args):
@@ -20,6 +24,10 @@ class EcsError(Exception):
         self.type = type_
         self.message = message
         self.status = status
+
+
+def json_error_body(type_, message):
+    return json.dumps({"__type": type_, "message": message}).encode()
 
 
 def r3(t):
