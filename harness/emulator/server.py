@@ -6,10 +6,12 @@ A request flows like this (harness/README.md, "How a request flows"):
 2. a pending injected fault for the request's action (faults.py) is answered at
    once and not forwarded;
 3. every other request is forwarded to moto first (upstream.py), with the same
-   method, path, headers and body; moto's answer is passed back unchanged, except
-   4. for the owned ECS actions (api.py), which the emulator answers from its
-   state once moto has accepted them. Task definitions in moto's answers are
-   cached, and `/moto-api/reset` also resets the emulator's state.
+   method, path, headers and body, and moto's answer is passed back unchanged;
+4. except for the owned ECS actions (api.py): once moto has accepted one, the
+   emulator answers it from its own state.
+
+Task definitions in moto's answers are cached, and `/moto-api/reset` also resets
+the emulator's state.
 
 The region and access key come from the request's SigV4 credential scope
 (`us-east-1` when a request is unsigned); the account is moto's, learned from

@@ -17,7 +17,7 @@ Where it assumes (harness/README.md, "How a request flows"):
 - task definitions are moto's: the emulator caches the ones that pass through it
   and asks moto for the others with its own DescribeTaskDefinition, which moto's
   recorder shows (marked `X-Ecs-Emulator-Internal: 1`, see upstream.py). A bare
-  family means "latest ACTIVE" and is never cached.
+  family means "latest ACTIVE", so moto is always asked about it.
 """
 
 import json
