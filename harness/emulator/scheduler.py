@@ -1,0 +1,255 @@
+"""The scheduler: the rolling update, the deployment circuit breaker, steady state.
+
+Every tick (0.25 s × the time scale, or `POST /_emulator/tick`) moves each task
+along its lifecycle, counts failed tasks per deployment, schedules each ACTIVE
+or DRAINING service whose deployment controller is `ECS`, and drops stopped
+tasks past their retention.
+
+Reproduces the ECS developer guide's rolling update: with D = desiredCount, at
+least ceil(D × minimumHealthyPercent / 100) tasks stay RUNNING and at most
+floor(D × maximumPercent / 100) tasks are PROVISIONING, PENDING or RUNNING
+across all deployments. Each tick, in this order: a scale-in of the PRIMARY
+(not-yet-running tasks first), then the older deployments' tasks that are not
+RUNNING yet, then their RUNNING tasks (oldest deployment first) while the
+minimum stays RUNNING, then new PRIMARY tasks up to D within the maximum. A
+deployment completes when the PRIMARY has D RUNNING, healthy tasks, none
+pending, and no other deployment has a running or stopping task.
+
+Also the developer guide's deployment circuit breaker (threshold
+max(3, min(200, ceil(D / 2))) failed tasks while the PRIMARY is IN_PROGRESS:
+rolloutState FAILED, and with `rollback` a new PRIMARY on the last COMPLETED
+deployment's task definition and settings; without a completed deployment
+there is no rollback), and the service event messages: "has started N tasks",
+"has stopped N running tasks", "deployment completed", "deployment failed:
+tasks failed to start", "rolling back to deployment", "has reached a steady
+state".
+
+Where it assumes (harness/README.md, "Known differences from real ECS"):
+
+- decisions happen on ticks; capacity is unlimited and placement is not applied;
+- old RUNNING tasks stop down to minimumHealthyPercent as soon as allowed, not
+  only when room is needed; settings that leave no room (100/100) stall;
+- no restart throttling: failing tasks are relaunched every tick;
+- `failedTasks` is cumulative for the deployment (ECS counts consecutive
+  failures and stops once a task is healthy), and a crash after RUNNING always
+  counts;
+- a rollback creates a new deployment id and relaunches the old revision's tasks;
+  a rollback deployment that fails does not roll back again;
+- after a failure without rollback the service is frozen until the next
+  deployment: nothing is launched or drained, not even crashed old tasks (the
+  docs say "stop launching new tasks");
+- the steady-state event comes on each transition to stable (ECS also repeats
+  it about every 6 hours); `DAEMON` scheduling is treated as `REPLICA`;
+- stopped tasks stay describable for one emulated hour, at most the newest
+  20000 overall.
+"""
+
+import time
+
+from .scenarios import container_plans
+from .services import Deployment
+from .tasks import Task
+
+MAX_STOPPED_TASKS = 20000
+
+
+class Scheduler:
+    """The scheduler, mixed into Emulator over State (services, tasks, lock, note)."""
+
+    def tick(self, now=None):
+        with self.lock:
+            now = now if now is not None else time.time()
+            for tasks in self.tasks.values():
+                for task in list(tasks.values()):
+                    outcomes = task.advance(now)
+                    if "failed" in outcomes and task.deployment is not None:
+                        task.deployment.failed_tasks += 1
+                        task.deployment.updated_at = now
+            for svc in list(self.services.values()):
+                if svc.status != "INACTIVE" and svc.deployment_controller.get("type", "ECS") == "ECS":
+                    self.schedule(svc, now)
+            self.prune(now)
+
+    def schedule(self, svc, now):
+        p = svc.primary
+        cb = svc.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        # 1. Deployment circuit breaker (PRIMARY, in progress).
+        if p.rollout_state == "IN_PROGRESS" and cb.get("enable") and p.failed_tasks >= svc.breaker_threshold():
+            p.rollout_state = "FAILED"
+            p.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
+            p.updated_at = now
+            svc.add_event(now, "(service %s) (deployment %s) deployment failed: tasks failed to start." % (svc.name, p.id))
+            self.note(now, svc, p, "failed", failedTasks=p.failed_tasks, threshold=svc.breaker_threshold())
+            target = svc.last_completed
+            if cb.get("rollback") and target is not None and not p.rollback:
+                svc.add_event(now, "(service %s) rolling back to deployment %s." % (svc.name, target.id))
+                new = Deployment(svc, target.td, now, rollback=True, settings=target)
+                p.status = "ACTIVE"
+                svc.deployments.insert(0, new)
+                self.note(now, svc, p, "rolled-back", to=new.id, target=target.id)
+                self.note(now, svc, new, "started", rollback=True, target=target.id)
+                p = new
+        frozen = p.rollout_state == "FAILED"
+
+        d, min_healthy, max_tasks = svc.limits()
+        active = [t for t in svc.tasks if t.last_status != "STOPPED"]
+        live = [t for t in active if t.is_live()]
+        running = [t for t in live if t.last_status == "RUNNING"]
+        to_stop = []
+        started = []
+        if not frozen or svc.status != "ACTIVE":
+            p_live = [t for t in live if t.deployment is p]
+            # Scale in the PRIMARY when it has more tasks than desired (no min-healthy limit).
+            excess = len(p_live) - d
+            if excess > 0:
+                order = sorted(p_live, key=lambda t: (t.last_status == "RUNNING", -t.created_at))
+                to_stop.extend(order[:excess])
+            # Older deployments: tasks not yet RUNNING go at once, RUNNING ones while the
+            # service keeps minimumHealthyPercent RUNNING.
+            old_live = [t for t in live if t.deployment is not p]
+            to_stop.extend(t for t in old_live if t.last_status != "RUNNING")
+            running_left = len([t for t in running if t not in to_stop])
+            rank = {dep.id: i for i, dep in enumerate(svc.deployments)}
+            old_running = sorted(
+                (t for t in old_live if t.last_status == "RUNNING"),
+                key=lambda t: (-rank.get(t.deployment.id, 0), t.created_at),
+            )
+            for t in old_running:
+                if running_left - 1 >= min_healthy:
+                    to_stop.append(t)
+                    running_left -= 1
+                else:
+                    break
+            for t in to_stop:
+                t.request_stop(
+                    now,
+                    "Scaling activity initiated by (deployment %s)" % t.deployment.id,
+                    "ServiceSchedulerInitiated",
+                )
+            if to_stop:
+                svc.add_event(
+                    now,
+                    "(service %s) has stopped %d running tasks: %s."
+                    % (svc.name, len(to_stop), " ".join("(task %s)" % t.id for t in to_stop)),
+                )
+            # Start PRIMARY tasks within maximumPercent.
+            if svc.status == "ACTIVE" and not frozen:
+                live_after = len(live) - len(to_stop)
+                p_live_after = len([t for t in p_live if t not in to_stop])
+                n = max(0, min(d - p_live_after, max_tasks - live_after))
+                for _ in range(n):
+                    started.append(self.start_service_task(svc, p, now))
+                if started:
+                    svc.add_event(
+                        now,
+                        "(service %s) has started %d tasks: %s."
+                        % (svc.name, len(started), " ".join("(task %s)" % t.id for t in started)),
+                    )
+        # 2. Counts.
+        total_live = 0
+        total_running = 0
+        active = [t for t in svc.tasks if t.last_status != "STOPPED"]  # includes tasks just started
+        for dep in svc.deployments:
+            dep_tasks = [t for t in active if t.deployment is dep and t.is_live()]
+            rc = len([t for t in dep_tasks if t.last_status == "RUNNING"])
+            pc = len(dep_tasks) - rc
+            dc = d if dep is p else rc + pc
+            if (rc, pc, dc) != (dep.running_count, dep.pending_count, dep.desired_count):
+                dep.running_count, dep.pending_count, dep.desired_count = rc, pc, dc
+                dep.updated_at = now
+            total_live += rc + pc
+            total_running += rc
+        svc.running_count = total_running
+        svc.pending_count = total_live - total_running
+        if p.rollout_state == "IN_PROGRESS":
+            p.observed_max_tasks = max(p.observed_max_tasks, total_live)
+            if p.observed_min_running is None or total_running < p.observed_min_running:
+                p.observed_min_running = total_running
+        # 3. Completion and steady state.
+        others_busy = any((t.is_live() or t.is_stopping()) for t in active if t.deployment is not p)
+        # A PRIMARY task whose essential container is scheduled to exit (crash-after,
+        # exit/sleep commands) is RUNNING but never healthy: its deployment cannot
+        # complete, so each of its crashes counts for the circuit breaker.
+        doomed = any(t.will_exit() for t in active if t.deployment is p and t.is_live())
+        if (
+            svc.status == "ACTIVE"
+            and p.rollout_state == "IN_PROGRESS"
+            and p.running_count == d
+            and p.pending_count == 0
+            and not others_busy
+            and not doomed
+        ):
+            for dep in svc.deployments[1:]:
+                self.note(now, svc, dep, "removed")
+            del svc.deployments[1:]
+            p.rollout_state = "COMPLETED"
+            p.rollout_state_reason = "ECS deployment %s completed." % p.id
+            p.updated_at = now
+            svc.last_completed = p
+            svc.add_event(now, "(service %s) (deployment %s) deployment completed." % (svc.name, p.id))
+            self.note(now, svc, p, "completed")
+        stable = (
+            svc.status == "ACTIVE"
+            and len(svc.deployments) == 1
+            and p.rollout_state == "COMPLETED"
+            and p.running_count == d
+            and p.pending_count == 0
+            and not any(t.is_stopping() for t in active)
+        )
+        if stable and not svc.steady:
+            svc.add_event(now, "(service %s) has reached a steady state." % svc.name)
+            self.note(now, svc, p, "steady-state")
+        svc.steady = stable
+        if svc.status == "DRAINING" and not active:
+            svc.status = "INACTIVE"
+            self.note(now, svc, None, "inactive")
+
+    def start_service_task(self, svc, dep, now):
+        ctx = {"region": svc.region, "account": svc.account}
+        plans = container_plans(dep.td, None, True, self.start_delay, self.run_duration)
+        task = Task(
+            self,
+            ctx,
+            svc.cluster_name,
+            svc.cluster_arn,
+            dep.td,
+            plans,
+            now,
+            group="service:%s" % svc.name,
+            started_by=dep.id,
+            launch_type=dep.task_launch_type,
+            capacity_provider_name=dep.capacity_provider_name,
+            platform_version=dep.platform_version,
+            platform_family=dep.platform_family,
+            network_configuration=dep.network_configuration,
+            tags=svc.tags if svc.propagate_tags == "SERVICE" else [],
+            service=svc,
+            deployment=dep,
+            enable_execute_command=dep.enable_execute_command,
+        )
+        svc.tasks.append(task)
+        self.add_task(task)
+        return task
+
+    def prune(self, now):
+        horizon = now - self.retention * self.scale
+        stopped = []
+        for key, tasks in self.tasks.items():
+            for tid, t in list(tasks.items()):
+                if t.last_status == "STOPPED":
+                    if t.stopped_at < horizon:
+                        self.drop_task(key, tid)
+                    else:
+                        stopped.append((t.stopped_at, key, tid))
+        if len(stopped) > MAX_STOPPED_TASKS:
+            stopped.sort()
+            for _, key, tid in stopped[: len(stopped) - MAX_STOPPED_TASKS]:
+                self.drop_task(key, tid)
+
+    def drop_task(self, key, tid):
+        t = self.tasks[key].pop(tid)
+        if t.service is not None:
+            try:
+                t.service.tasks.remove(t)
+            except ValueError:
+                pass

@@ -1,0 +1,234 @@
+"""Services and their deployments: the state that DescribeServices shows.
+
+Reproduces the API reference's `Service`, `Deployment` and
+`DeploymentConfiguration` (defaults minimumHealthyPercent 100, maximumPercent
+200, deploymentCircuitBreaker off), the developer guide's service event messages
+(newest first, at most 100) and the limits the rolling update works within: at
+least ceil(D × minimumHealthyPercent / 100) tasks RUNNING and at most
+floor(D × maximumPercent / 100) tasks PROVISIONING, PENDING or RUNNING. The
+deployment circuit breaker's failure threshold is the developer guide's
+max(3, min(200, ceil(D / 2))). Deployment ids look like ECS's: `ecs-svc/` plus 19
+digits.
+
+The scheduler (scheduler.py) decides what happens to them; the API (api.py)
+creates and changes them.
+
+Where it assumes (harness/README.md, "Known differences from real ECS"):
+
+- a service without a launch type or capacity provider strategy is `EC2` (a
+  cluster's default capacity provider strategy is not applied), and Fargate's
+  `LATEST` platform version resolves to `1.4.0` on deployments and tasks;
+- `thresholdConfiguration` and `resetOnHealthyTask` are not supported: the
+  breaker keeps `enable` and `rollback` only;
+- placement constraints and strategies, load balancers and service registries
+  are stored and returned, never applied.
+"""
+
+import json
+import math
+import random
+import uuid
+
+from .common import r3
+
+MAX_EVENTS = 100
+
+
+def new_deployment_id():
+    return "ecs-svc/%d" % random.randint(10**18, 10**19 - 1)
+
+
+def resolve_placement(launch_type, strategy, platform_version):
+    """(task launchType, capacityProviderName, platformVersion, platformFamily)."""
+    cp_name = strategy[0].get("capacityProvider") if strategy else None
+    if launch_type:
+        lt = launch_type
+    elif cp_name in ("FARGATE", "FARGATE_SPOT"):
+        lt = "FARGATE"
+    else:
+        lt = "EC2"
+    if lt == "FARGATE":
+        pv = "1.4.0" if platform_version in (None, "", "LATEST") else platform_version
+        return lt, cp_name, pv, "Linux"
+    return lt, cp_name, None, None
+
+
+class Deployment:
+    def __init__(self, svc, td, now, rollback=False, settings=None):
+        s = settings or svc
+        self.id = new_deployment_id()
+        self.status = "PRIMARY"
+        self.td = td
+        self.td_arn = td["taskDefinitionArn"]
+        self.desired_count = svc.desired_count
+        self.pending_count = 0
+        self.running_count = 0
+        self.failed_tasks = 0
+        self.created_at = now
+        self.updated_at = now
+        self.launch_type = s.launch_type
+        self.capacity_provider_strategy = s.capacity_provider_strategy
+        self.platform_version_requested = s.platform_version
+        self.network_configuration = s.network_configuration
+        self.enable_execute_command = s.enable_execute_command
+        lt, cp, pv, pf = resolve_placement(self.launch_type, self.capacity_provider_strategy, self.platform_version_requested)
+        self.task_launch_type, self.capacity_provider_name = lt, cp
+        self.platform_version, self.platform_family = pv, pf
+        self.rollout_state = "IN_PROGRESS"
+        self.rollout_state_reason = "ECS deployment %s in progress." % self.id
+        self.rollback = rollback
+        self.observed_max_tasks = 0
+        self.observed_min_running = None
+
+    def to_json(self):
+        j = {
+            "id": self.id,
+            "status": self.status,
+            "taskDefinition": self.td_arn,
+            "desiredCount": self.desired_count,
+            "pendingCount": self.pending_count,
+            "runningCount": self.running_count,
+            "failedTasks": self.failed_tasks,
+            "createdAt": r3(self.created_at),
+            "updatedAt": r3(self.updated_at),
+            "rolloutState": self.rollout_state,
+            "rolloutStateReason": self.rollout_state_reason,
+        }
+        if self.capacity_provider_strategy:
+            j["capacityProviderStrategy"] = self.capacity_provider_strategy
+        if self.launch_type:
+            j["launchType"] = self.launch_type
+        if self.platform_version:
+            j["platformVersion"] = self.platform_version
+        if self.platform_family:
+            j["platformFamily"] = self.platform_family
+        if self.network_configuration:
+            j["networkConfiguration"] = self.network_configuration
+        return j
+
+
+DEFAULT_DEPLOYMENT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+
+
+def merge_deployment_configuration(current, given):
+    out = json.loads(json.dumps(current))
+    for k, v in (given or {}).items():
+        if v is None:
+            continue
+        if k == "deploymentCircuitBreaker":
+            out[k] = {"enable": bool(v.get("enable")), "rollback": bool(v.get("rollback"))}
+        else:
+            out[k] = v
+    return out
+
+
+class Service:
+    def __init__(self, ctx, cluster_name, cluster_arn, params, td, now):
+        self.region = ctx["region"]
+        self.account = ctx["account"]
+        self.cluster_name = cluster_name
+        self.cluster_arn = cluster_arn
+        self.name = params["serviceName"]
+        self.arn = "arn:aws:ecs:%s:%s:service/%s/%s" % (self.region, self.account, cluster_name, self.name)
+        self.status = "ACTIVE"
+        self.desired_count = int(params.get("desiredCount") or 0)
+        self.capacity_provider_strategy = params.get("capacityProviderStrategy") or None
+        lt = params.get("launchType")
+        if not lt and not self.capacity_provider_strategy:
+            lt = "EC2"
+        self.launch_type = lt
+        self.platform_version = params.get("platformVersion")
+        if self.platform_version is None and resolve_placement(lt, self.capacity_provider_strategy, None)[0] == "FARGATE":
+            self.platform_version = "LATEST"
+        self.network_configuration = params.get("networkConfiguration") or None
+        self.deployment_configuration = merge_deployment_configuration(
+            DEFAULT_DEPLOYMENT_CONFIGURATION, params.get("deploymentConfiguration")
+        )
+        self.deployment_controller = params.get("deploymentController") or {"type": "ECS"}
+        self.scheduling_strategy = params.get("schedulingStrategy") or "REPLICA"
+        self.load_balancers = params.get("loadBalancers") or []
+        self.service_registries = params.get("serviceRegistries") or []
+        self.placement_constraints = params.get("placementConstraints") or []
+        self.placement_strategy = params.get("placementStrategy") or []
+        self.role_arn = params.get("role")
+        self.health_check_grace_period = params.get("healthCheckGracePeriodSeconds")
+        self.enable_ecs_managed_tags = bool(params.get("enableECSManagedTags"))
+        self.propagate_tags = params.get("propagateTags") or "NONE"
+        self.enable_execute_command = bool(params.get("enableExecuteCommand"))
+        self.tags = params.get("tags") or []
+        self.created_at = now
+        self.events = []
+        self.tasks = []
+        self.steady = False
+        self.last_completed = None
+        self.deployments = [Deployment(self, td, now)]
+        self.running_count = 0
+        self.pending_count = 0
+
+    @property
+    def primary(self):
+        return self.deployments[0]
+
+    @property
+    def task_definition(self):
+        return self.primary.td_arn
+
+    def add_event(self, now, message):
+        self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": r3(now), "message": message})
+        del self.events[MAX_EVENTS:]
+
+    def limits(self):
+        d = self.desired_count if self.status == "ACTIVE" else 0
+        dc = self.deployment_configuration
+        min_pct = dc.get("minimumHealthyPercent", 100)
+        max_pct = dc.get("maximumPercent", 200)
+        return d, math.ceil(d * min_pct / 100.0), math.floor(d * max_pct / 100.0)
+
+    def breaker_threshold(self):
+        return max(3, min(200, math.ceil(self.desired_count / 2.0)))
+
+    def to_json(self, tags=None, include_tags=False):
+        j = {
+            "serviceArn": self.arn,
+            "serviceName": self.name,
+            "clusterArn": self.cluster_arn,
+            "loadBalancers": self.load_balancers,
+            "serviceRegistries": self.service_registries,
+            "status": self.status,
+            "desiredCount": self.desired_count,
+            "runningCount": self.running_count,
+            "pendingCount": self.pending_count,
+            "taskDefinition": self.task_definition,
+            "deploymentConfiguration": self.deployment_configuration,
+            "deployments": [d.to_json() for d in self.deployments],
+            "events": list(self.events),
+            "createdAt": r3(self.created_at),
+            "placementConstraints": self.placement_constraints,
+            "placementStrategy": self.placement_strategy,
+            "schedulingStrategy": self.scheduling_strategy,
+            "deploymentController": self.deployment_controller,
+            "enableECSManagedTags": self.enable_ecs_managed_tags,
+            "propagateTags": self.propagate_tags,
+            "enableExecuteCommand": self.enable_execute_command,
+        }
+        if self.launch_type:
+            j["launchType"] = self.launch_type
+        if self.capacity_provider_strategy:
+            j["capacityProviderStrategy"] = self.capacity_provider_strategy
+        if self.platform_version:
+            j["platformVersion"] = self.platform_version
+        if self.primary.platform_family:
+            j["platformFamily"] = self.primary.platform_family
+        if self.network_configuration:
+            j["networkConfiguration"] = self.network_configuration
+        if self.role_arn:
+            j["roleArn"] = self.role_arn
+        if self.health_check_grace_period is not None:
+            j["healthCheckGracePeriodSeconds"] = self.health_check_grace_period
+        if include_tags:
+            j["tags"] = tags if tags is not None else self.tags
+        return j
