@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::report::StepLabel;
 use super::{Runner, StepFailure};
-use crate::aws::{ContainerRun, RunTaskRequest, ServiceState, TaskState};
+use crate::aws::{ContainerRun, DeploymentStatus, RolloutState, RunTaskRequest, ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{RunTask, Step, Wait, DEFAULT_RUN_TASK_TIMEOUT};
 use crate::eval::{ServiceRef, Val};
 use crate::register::short;
@@ -100,7 +100,7 @@ impl Runner<'_> {
                 let td = record.deployment_task_definition.clone();
                 return Err(self.diagnosed(label, reason, &state, record.updated_at, td.as_deref()).await);
             };
-            if ours.rollout_state.as_deref() == Some("FAILED") {
+            if ours.rollout_state == Some(RolloutState::Failed) {
                 let why = ours.rollout_reason.as_deref().unwrap_or("rollout failed").trim_end_matches('.').to_string();
                 let mut reason = format!(
                     "{}: deployment {} of {} failed: {why}",
@@ -115,7 +115,7 @@ impl Runner<'_> {
                     .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
                     .await);
             }
-            if ours.status != "PRIMARY" {
+            if ours.status != DeploymentStatus::Primary {
                 let by = primary
                     .map(|p| format!("{} ({})", p.id, short(&p.task_definition)))
                     .unwrap_or_else(|| "another deployment".into());
@@ -128,7 +128,7 @@ impl Runner<'_> {
             // Stable means done and whole: COMPLETED (or no rollout state at
             // all) and every task running, with no other deployment left.
             let alone = state.deployments.len() == 1;
-            let done = matches!(ours.rollout_state.as_deref(), Some("COMPLETED") | None);
+            let done = matches!(ours.rollout_state, Some(RolloutState::Completed) | None);
             if done && alone && ours.running == ours.desired && ours.pending == 0 {
                 return Ok(format!(
                     "{} stable on {} ({}/{} running)",
@@ -304,7 +304,7 @@ impl Runner<'_> {
         };
         let deadline = deadline_after(started, timeout);
         let mut interval = FIRST_POLL;
-        let mut last = String::new();
+        let mut last: Option<TaskStatus> = None;
         loop {
             let found = self
                 .aws
@@ -322,15 +322,15 @@ impl Runner<'_> {
                 }
                 None => return Err(self.fail(label, format!("ECS no longer describes task {short_id}"))),
             };
-            if current.last_status != last {
+            if last.as_ref() != Some(&current.last_status) {
                 self.report.progress(id, label, &format!("task {short_id}: {}", current.last_status));
-                last = current.last_status.clone();
+                last = Some(current.last_status.clone());
                 interval = FIRST_POLL;
             }
-            if current.last_status == "STOPPED" {
+            if current.last_status == TaskStatus::Stopped {
                 return self.task_outcome(label, &current).await;
             }
-            if run.wait == Wait::Running && current.last_status == "RUNNING" {
+            if run.wait == Wait::Running && current.last_status == TaskStatus::Running {
                 return Ok(format!("task {short_id} is running"));
             }
             let now = Instant::now();
