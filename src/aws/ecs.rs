@@ -1,5 +1,6 @@
 //! ECS: services, deployments, task definitions and tasks.
 
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ecs::types::{
@@ -10,13 +11,84 @@ use aws_sdk_ecs::types::{
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::{Aws, AwsError};
 
+/// A state ECS names with a string: the values known today, and `Other` for
+/// any the API adds later, so a new value is data rather than an error.
+macro_rules! api_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)*
+            /// A value this version of ecsflow does not know, as ECS sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// As the API spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)*
+                    $name::Other(text) => text,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $($text => $name::$variant,)*
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+api_enum! {
+    /// A service's `status`.
+    ServiceStatus { Active = "ACTIVE", Draining = "DRAINING", Inactive = "INACTIVE", }
+}
+
+api_enum! {
+    /// A deployment's `status`: the one ECS rolls out to is PRIMARY, older
+    /// ones still holding tasks are ACTIVE.
+    DeploymentStatus { Primary = "PRIMARY", Active = "ACTIVE", Inactive = "INACTIVE", }
+}
+
+api_enum! {
+    /// A deployment's `rolloutState` (only for the rolling-update controller).
+    RolloutState { InProgress = "IN_PROGRESS", Completed = "COMPLETED", Failed = "FAILED", }
+}
+
+api_enum! {
+    /// A task's or container's `lastStatus`, or a task's `desiredStatus`: the
+    /// task lifecycle of the ECS developer guide.
+    TaskStatus {
+        Provisioning = "PROVISIONING",
+        Pending = "PENDING",
+        Activating = "ACTIVATING",
+        Running = "RUNNING",
+        Deactivating = "DEACTIVATING",
+        Stopping = "STOPPING",
+        Deprovisioning = "DEPROVISIONING",
+        Stopped = "STOPPED",
+        Deleted = "DELETED",
+    }
+}
+
 /// A service as ECS describes it now.
 #[derive(Debug, Clone)]
 pub struct ServiceState {
     pub arn: String,
     pub name: String,
     pub cluster: String,
-    pub status: String,
+    pub status: ServiceStatus,
     pub desired: i32,
     pub running: i32,
     pub pending: i32,
@@ -46,18 +118,16 @@ pub struct LaunchSettings {
     capacity_providers: Vec<ecs::CapacityProviderStrategyItem>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
     pub id: String,
-    /// PRIMARY, ACTIVE or INACTIVE.
-    pub status: String,
+    pub status: DeploymentStatus,
     pub task_definition: String,
     pub desired: i32,
     pub running: i32,
     pub pending: i32,
     pub failed: i32,
-    /// IN_PROGRESS, COMPLETED or FAILED.
-    pub rollout_state: Option<String>,
+    pub rollout_state: Option<RolloutState>,
     pub rollout_reason: Option<String>,
     pub created_at: Option<SystemTime>,
 }
@@ -115,8 +185,8 @@ pub struct RunTaskRequest {
 pub struct TaskState {
     pub arn: String,
     pub task_definition: String,
-    pub last_status: String,
-    pub desired_status: String,
+    pub last_status: TaskStatus,
+    pub desired_status: TaskStatus,
     pub stopped_reason: Option<String>,
     pub stop_code: Option<String>,
     pub started_by: Option<String>,
@@ -127,7 +197,7 @@ pub struct TaskState {
 #[derive(Debug, Clone)]
 pub struct ContainerState {
     pub name: String,
-    pub last_status: Option<String>,
+    pub last_status: Option<TaskStatus>,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
 }
@@ -145,7 +215,7 @@ impl ServiceState {
             arn: service.service_arn().unwrap_or_default().to_string(),
             name: service.service_name().unwrap_or_default().to_string(),
             cluster: service.cluster_arn().unwrap_or_default().to_string(),
-            status: service.status().unwrap_or_default().to_string(),
+            status: service.status().unwrap_or_default().into(),
             desired: service.desired_count(),
             running: service.running_count(),
             pending: service.pending_count(),
@@ -155,13 +225,13 @@ impl ServiceState {
                 .iter()
                 .map(|d| Deployment {
                     id: d.id().unwrap_or_default().to_string(),
-                    status: d.status().unwrap_or_default().to_string(),
+                    status: d.status().unwrap_or_default().into(),
                     task_definition: d.task_definition().unwrap_or_default().to_string(),
                     desired: d.desired_count(),
                     running: d.running_count(),
                     pending: d.pending_count(),
                     failed: d.failed_tasks(),
-                    rollout_state: d.rollout_state().map(|s| s.as_str().to_string()),
+                    rollout_state: d.rollout_state().map(|s| s.as_str().into()),
                     rollout_reason: d.rollout_state_reason().map(str::to_string),
                     created_at: time(d.created_at()),
                 })
@@ -192,7 +262,7 @@ impl ServiceState {
 
     /// The deployment ECS is rolling out to.
     pub fn primary(&self) -> Option<&Deployment> {
-        self.deployments.iter().find(|d| d.status == "PRIMARY")
+        self.deployments.iter().find(|d| d.status == DeploymentStatus::Primary)
     }
 }
 
@@ -215,8 +285,8 @@ impl TaskState {
         TaskState {
             arn: task.task_arn().unwrap_or_default().to_string(),
             task_definition: task.task_definition_arn().unwrap_or_default().to_string(),
-            last_status: task.last_status().unwrap_or_default().to_string(),
-            desired_status: task.desired_status().unwrap_or_default().to_string(),
+            last_status: task.last_status().unwrap_or_default().into(),
+            desired_status: task.desired_status().unwrap_or_default().into(),
             stopped_reason: task.stopped_reason().map(str::to_string),
             stop_code: task.stop_code().map(|c| c.as_str().to_string()),
             started_by: task.started_by().map(str::to_string),
@@ -226,7 +296,7 @@ impl TaskState {
                 .iter()
                 .map(|c| ContainerState {
                     name: c.name().unwrap_or_default().to_string(),
-                    last_status: c.last_status().map(str::to_string),
+                    last_status: c.last_status().map(TaskStatus::from),
                     exit_code: c.exit_code(),
                     reason: c.reason().map(str::to_string),
                 })
@@ -246,7 +316,8 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e))?;
-        let found = out.services().iter().find(|s| s.status() != Some("INACTIVE"));
+        let found =
+            out.services().iter().find(|s| s.status().map(ServiceStatus::from) != Some(ServiceStatus::Inactive));
         match found {
             Some(found) => Ok(ServiceState::from_sdk(found)),
             None => Err(AwsError {

@@ -70,3 +70,41 @@ impl Aws {
         })
     }
 }
+
+#[cfg(test)]
+impl Aws {
+    /// Clients whose every call gets `body` as an HTTP 200 answer: a recorded
+    /// answer goes through the SDK's own parsing and the conversions above.
+    pub(crate) fn answering(body: &str) -> Aws {
+        use aws_sdk_ecs::config::{Credentials, SharedCredentialsProvider};
+        use aws_smithy_runtime_api::client::http::{
+            http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
+        };
+        use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+        use aws_smithy_types::body::SdkBody;
+
+        #[derive(Debug)]
+        struct Answer(Vec<u8>);
+
+        impl HttpConnector for Answer {
+            fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+                let ok = 200.try_into().expect("200 is a status");
+                HttpConnectorFuture::ready(Ok(HttpResponse::new(ok, SdkBody::from(self.0.clone()))))
+            }
+        }
+
+        let body = body.as_bytes().to_vec();
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "test")))
+            .http_client(http_client_fn(move |_, _| SharedHttpConnector::new(Answer(body.clone()))))
+            .build();
+        Aws {
+            ecs: aws_sdk_ecs::Client::new(&config),
+            scaling: aws_sdk_applicationautoscaling::Client::new(&config),
+            ecr: aws_sdk_ecr::Client::new(&config),
+            region: "us-east-1".into(),
+        }
+    }
+}

@@ -6,11 +6,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::report::StepLabel;
 use super::{Runner, StepFailure};
-use crate::aws::{ServiceState, TaskState};
+use crate::aws::{ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Val};
 use crate::register::short;
 use crate::resolve::RunTaskAction;
+
+mod verdict;
+
+use verdict::{judge, RolloutVerdict};
 
 /// Polling starts fast and slows while nothing changes, never past this,
 /// so a failure (and the calls that diagnose it) is seen within 2 s.
@@ -60,95 +64,24 @@ impl Runner<'_> {
                 .describe_service(&service.cluster, &service.name)
                 .await
                 .map_err(|e| self.aws_failure(label, e))?;
-            if state.deployments.is_empty() {
-                return Err(self.fail(
-                    label,
-                    format!("{} has no ECS deployments to follow: services with the CODE_DEPLOY or EXTERNAL deployment controller are not supported by await-stable", service.name),
-                ));
-            }
             let ours_id =
                 followed.get_or_insert_with(|| state.primary().map(|d| d.id.clone()).unwrap_or_default()).clone();
-            let primary = state.primary();
-            let found = state.deployments.iter().find(|d| d.id == ours_id);
-            // ECS is eventually consistent: a deployment just created may not
-            // show yet. Not seen is pending, for a while.
-            if found.is_none() && !seen && started.elapsed() < CONSISTENCY_GRACE {
-                tokio::time::sleep(FIRST_POLL).await;
-                continue;
-            }
-            seen = true;
-            let Some(ours) = found else {
-                // Gone between two polls: ECS says why in its events.
-                let failed = state
-                    .events
-                    .iter()
-                    .find(|e| e.message.contains(&format!("(deployment {ours_id}) deployment failed")))
-                    .map(|e| {
-                        e.message
-                            .rsplit("deployment failed: ")
-                            .next()
-                            .unwrap_or("failed")
-                            .trim_end_matches('.')
-                            .to_string()
-                    });
-                let now = primary.map(|p| format!("{} ({})", p.id, short(&p.task_definition))).unwrap_or_default();
-                let reason = match failed {
-                    Some(why) => {
-                        format!("{}: deployment {ours_id} failed: {why}; ECS rolled back to {now}", service.name)
-                    }
-                    None => format!("{}: deployment {ours_id} was replaced by {now} before it finished", service.name),
-                };
-                let td = record.deployment_task_definition.clone();
-                return Err(self.diagnosed(label, reason, &state, record.updated_at, td.as_deref()).await);
-            };
-            if ours.rollout_state.as_deref() == Some("FAILED") {
-                let why = ours.rollout_reason.as_deref().unwrap_or("rollout failed").trim_end_matches('.').to_string();
-                let mut reason = format!(
-                    "{}: deployment {} of {} failed: {why}",
-                    service.name,
-                    ours.id,
-                    short(&ours.task_definition)
-                );
-                if let Some(p) = primary.filter(|p| p.id != ours.id) {
-                    reason.push_str(&format!("; ECS is rolling back to {}", short(&p.task_definition)));
+            let verdict = judge(&state, &ours_id, seen, started.elapsed());
+            let (ours, progress) = match &verdict {
+                RolloutVerdict::NotYetVisible => {
+                    tokio::time::sleep(FIRST_POLL).await;
+                    continue;
                 }
-                return Err(self
-                    .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
-                    .await);
-            }
-            if ours.status != "PRIMARY" {
-                let by = primary
-                    .map(|p| format!("{} ({})", p.id, short(&p.task_definition)))
-                    .unwrap_or_else(|| "another deployment".into());
-                let reason =
-                    format!("{}: deployment {} was replaced by {by} before it finished", service.name, ours.id);
-                return Err(self
-                    .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
-                    .await);
-            }
-            // Stable means done and whole: COMPLETED (or no rollout state at
-            // all) and every task running, with no other deployment left.
-            let alone = state.deployments.len() == 1;
-            let done = matches!(ours.rollout_state.as_deref(), Some("COMPLETED") | None);
-            if done && alone && ours.running == ours.desired && ours.pending == 0 {
-                return Ok(format!(
-                    "{} stable on {} ({}/{} running)",
-                    service.name,
-                    short(&ours.task_definition),
-                    ours.running,
-                    ours.desired
-                ));
-            }
-            let draining: i32 = state.deployments.iter().filter(|d| d.id != ours.id).map(|d| d.running).sum();
-            let progress = format!(
-                "{}: {}/{} running, {} pending{}{}",
-                service.name,
-                ours.running,
-                ours.desired,
-                ours.pending,
-                if ours.failed > 0 { format!(", {} failed", ours.failed) } else { String::new() },
-                if draining > 0 { format!(", {draining} old still running") } else { String::new() },
-            );
+                RolloutVerdict::InProgress { ours, .. } => (*ours, verdict.describe(&service.name)),
+                RolloutVerdict::Done { .. } => return Ok(verdict.describe(&service.name)),
+                RolloutVerdict::Unfollowable => return Err(self.fail(label, verdict.describe(&service.name))),
+                RolloutVerdict::Failed { ours, .. } | RolloutVerdict::Replaced { ours, .. } => {
+                    let td = ours.task_definition().map(str::to_string).or(record.deployment_task_definition.clone());
+                    let reason = verdict.describe(&service.name);
+                    return Err(self.diagnosed(label, reason, &state, record.updated_at, td.as_deref()).await);
+                }
+            };
+            seen = true;
             if progress != last {
                 self.report.progress(id, label, &progress);
                 interval = FIRST_POLL;
@@ -267,7 +200,7 @@ impl Runner<'_> {
         let timeout = run.timeout;
         let deadline = deadline_after(started, timeout);
         let mut interval = FIRST_POLL;
-        let mut last = String::new();
+        let mut last: Option<TaskStatus> = None;
         loop {
             let found = self
                 .aws
@@ -285,15 +218,15 @@ impl Runner<'_> {
                 }
                 None => return Err(self.fail(label, format!("ECS no longer describes task {short_id}"))),
             };
-            if current.last_status != last {
+            if last.as_ref() != Some(&current.last_status) {
                 self.report.progress(id, label, &format!("task {short_id}: {}", current.last_status));
-                last = current.last_status.clone();
+                last = Some(current.last_status.clone());
                 interval = FIRST_POLL;
             }
-            if current.last_status == "STOPPED" {
+            if current.last_status == TaskStatus::Stopped {
                 return self.task_outcome(label, &current).await;
             }
-            if run.wait == Wait::Running && current.last_status == "RUNNING" {
+            if run.wait == Wait::Running && current.last_status == TaskStatus::Running {
                 return Ok(format!("task {short_id} is running"));
             }
             let now = Instant::now();
