@@ -66,12 +66,15 @@ pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result
                 .map_err(|e| e.to_string())
                 .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
                 .map_err(|reason| BaseError::File { path: path.clone(), reason })?;
-            let input = taskdef::register_input(&json, json.get("tags"))?;
+            let input = taskdef::file_input(&json)?;
             let family = input.get("family").and_then(Value::as_str).unwrap_or_default().to_string();
             let current = match facts.revisions(&family).await?.first() {
                 Some((_, arn)) => {
                     let latest = facts.task_definition(arn).await?;
+                    // Compared in the file's own way of saying "none" (`[]` or
+                    // nothing), so that only a real difference registers anew.
                     let latest_input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
+                    let latest_input = taskdef::shaped_like(latest_input, &input);
                     Some((short(&latest.arn), latest.arn.clone(), latest_input))
                 }
                 None => None,

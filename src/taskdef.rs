@@ -60,19 +60,11 @@ fn list(names: &[String]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
-/// A file's task definition, or a description's `taskDefinition` (with its
-/// `tags` beside it), reduced to RegisterTaskDefinition's input.
+/// A description's `taskDefinition` (with its `tags` beside it) reduced to
+/// RegisterTaskDefinition's input. A file goes through [`file_input`]
+/// instead: what someone wrote travels as written.
 pub fn register_input(described: &Value, tags: Option<&Value>) -> Result<Map<String, Value>, TaskdefError> {
-    let described = described.get("taskDefinition").unwrap_or(described);
-    let object = described.as_object().ok_or(TaskdefError::Malformed)?;
-    if !object.get("containerDefinitions").is_some_and(Value::is_array) {
-        return Err(TaskdefError::Malformed);
-    }
-    let mut input: Map<String, Value> = object
-        .iter()
-        .filter(|(k, _)| INPUT_FIELDS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut input = input_fields(described)?;
     // Empty lists are what ECS describes for "none"; leave them out so the
     // input reads as people write it and the tags rule below holds.
     input.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
@@ -80,6 +72,79 @@ pub fn register_input(described: &Value, tags: Option<&Value>) -> Result<Map<Str
         input.insert("tags".into(), tags.clone());
     }
     Ok(input)
+}
+
+/// A task definition file — RegisterTaskDefinition's input, or a
+/// `describe-task-definition` export with `tags` beside `taskDefinition` —
+/// as the input to send: output-only fields left out, `null`s left out (old
+/// console exports write every absent field as `null`), and everything else
+/// exactly as written, empty lists included.
+pub fn file_input(file: &Value) -> Result<Map<String, Value>, TaskdefError> {
+    let mut input = input_fields(file)?;
+    if let Some(tags) = file.get("taskDefinition").and(file.get("tags")) {
+        input.insert("tags".into(), tags.clone());
+    }
+    input.retain(|_, v| !v.is_null());
+    input.values_mut().for_each(drop_nulls);
+    Ok(input)
+}
+
+/// The members of RegisterTaskDefinition's input that a description or a
+/// file holds, unwrapping `{"taskDefinition": …}`.
+fn input_fields(described: &Value) -> Result<Map<String, Value>, TaskdefError> {
+    let described = described.get("taskDefinition").unwrap_or(described);
+    let object = described.as_object().ok_or(TaskdefError::Malformed)?;
+    if !object.get("containerDefinitions").is_some_and(Value::is_array) {
+        return Err(TaskdefError::Malformed);
+    }
+    Ok(object.iter().filter(|(k, _)| INPUT_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// Leaves out every object member whose value is `null`, at any depth. A
+/// `null` inside a list is kept: removing it would shift what follows.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.retain(|_, v| !v.is_null());
+            members.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// A registered revision's input (from [`register_input`]) in the form a
+/// file wrote it in, where the two differ only in how they say "none": the
+/// file wrote `[]` where the description leaves the field out, or left out
+/// a field ECS describes as `[]`. Anything else stays as described, so
+/// comparing the result with the file's input finds every real difference.
+pub fn shaped_like(mut described: Map<String, Value>, written: &Map<String, Value>) -> Map<String, Value> {
+    shape_object(&mut described, written);
+    described
+}
+
+fn shape_object(described: &mut Map<String, Value>, written: &Map<String, Value>) {
+    let is_empty_list = |v: &Value| v.as_array().is_some_and(Vec::is_empty);
+    described.retain(|k, v| written.contains_key(k) || !is_empty_list(v));
+    for (key, written) in written {
+        match described.get_mut(key) {
+            Some(described) => shape_value(described, written),
+            None if is_empty_list(written) => {
+                described.insert(key.clone(), Value::Array(Vec::new()));
+            }
+            None => {}
+        }
+    }
+}
+
+fn shape_value(described: &mut Value, written: &Value) {
+    match (described, written) {
+        (Value::Object(described), Value::Object(written)) => shape_object(described, written),
+        (Value::Array(described), Value::Array(written)) if described.len() == written.len() => {
+            described.iter_mut().zip(written).for_each(|(d, w)| shape_value(d, w));
+        }
+        _ => {}
+    }
 }
 
 /// Applies a `register` block's changes.
@@ -248,5 +313,95 @@ mod tests {
         let shown = display(&input);
         assert!(shown.contains("(hidden)"));
         assert!(!shown.contains("parameter/db"));
+    }
+
+    #[test]
+    fn a_file_keeps_its_empty_lists_and_loses_its_nulls() {
+        let file = json!({
+            "family": "api",
+            "taskRoleArn": null,
+            "requiresCompatibilities": [],
+            "volumes": [],
+            "placementConstraints": [],
+            "tags": [],
+            "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": null},
+            "containerDefinitions": [{
+                "name": "api",
+                "image": "api:1",
+                "command": null,
+                "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": null}],
+                "logConfiguration": {"logDriver": "awslogs", "secretOptions": null, "options": {"awslogs-group": "/ecs/api"}},
+                "environment": []
+            }]
+        });
+        let input = file_input(&file).unwrap();
+        assert_eq!(
+            Value::Object(input),
+            json!({
+                "family": "api",
+                "requiresCompatibilities": [],
+                "volumes": [],
+                "placementConstraints": [],
+                "tags": [],
+                "runtimePlatform": {"operatingSystemFamily": "LINUX"},
+                "containerDefinitions": [{
+                    "name": "api",
+                    "image": "api:1",
+                    "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+                    "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/api"}},
+                    "environment": []
+                }]
+            })
+        );
+    }
+
+    #[test]
+    fn a_file_export_loses_its_output_fields_and_keeps_the_tags_beside_it() {
+        let mut file = described();
+        file["tags"] = json!([]);
+        let input = file_input(&file).unwrap();
+        let mut keys: Vec<&str> = input.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "containerDefinitions",
+                "cpu",
+                "family",
+                "memory",
+                "networkMode",
+                "placementConstraints",
+                "tags",
+                "volumes"
+            ]
+        );
+        assert_eq!(input["tags"], json!([]));
+    }
+
+    #[test]
+    fn a_description_takes_the_files_way_of_saying_none() {
+        let written = file_input(&json!({
+            "family": "api",
+            "volumes": [],
+            "tags": [],
+            "containerDefinitions": [{"name": "api", "image": "api:1", "portMappings": []}]
+        }))
+        .unwrap();
+        // What ECS describes for it: no tags, and defaults the file left out.
+        let described = register_input(
+            &json!({"taskDefinition": {
+                "family": "api",
+                "volumes": [],
+                "placementConstraints": [],
+                "containerDefinitions": [{"name": "api", "image": "api:1", "portMappings": [], "mountPoints": []}]
+            }}),
+            Some(&json!([])),
+        )
+        .unwrap();
+        assert_eq!(shaped_like(described.clone(), &written), written);
+        // A real difference stays one.
+        let mut other = described;
+        other["containerDefinitions"][0]["image"] = json!("api:2");
+        assert_ne!(shaped_like(other, &written), written);
     }
 }
