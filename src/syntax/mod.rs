@@ -4,6 +4,7 @@ pub mod ast;
 pub mod error;
 pub mod names;
 mod parse;
+pub mod shape;
 
 pub use error::SyntaxError;
 pub use names::KEYWORDS;

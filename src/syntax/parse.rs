@@ -649,6 +649,7 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::shape::Shape;
 
     fn kinds(source: &str) -> Vec<&'static str> {
         parse(source)
@@ -687,18 +688,71 @@ on-failure {
         );
     }
 
+    fn ident(name: &str) -> Ident {
+        Ident { name: name.into(), span: Span::default() }
+    }
+
+    fn expr(kind: ExprKind) -> Expr {
+        Expr { span: Span::default(), kind }
+    }
+
+    fn text(text: &str) -> Expr {
+        expr(ExprKind::Str(vec![StrPart::Text(text.into())]))
+    }
+
     #[test]
     fn strings_keep_escapes_and_interpolation_apart() {
-        let file = parse(r#"param x = "a\"b\${c}${ tag }\t""#).unwrap();
-        let Item::Param { default: Some(expr), .. } = &file.items[0] else { panic!() };
-        assert_eq!(
-            expr.kind,
-            ExprKind::Str(vec![
+        let source = r#"param x = "a\"b\${c}${ tag }\t""#;
+        let file = parse(source).unwrap();
+        let expected = Item::Param {
+            name: ident("x"),
+            ty: None,
+            default: Some(expr(ExprKind::Str(vec![
                 StrPart::Text("a\"b${c}".into()),
-                StrPart::Interpolation(Ident { name: "tag".into(), span: Span::new(23, 26) }),
+                StrPart::Interpolation(ident("tag")),
                 StrPart::Text("\t".into()),
-            ])
-        );
+            ]))),
+        };
+        assert_eq!(file.items.clone().without_spans(), vec![expected]);
+        // The interpolated name is underlined without the spaces around it.
+        let Item::Param { default: Some(Expr { kind: ExprKind::Str(parts), .. }), .. } = &file.items[0] else {
+            panic!()
+        };
+        let StrPart::Interpolation(tag) = &parts[1] else { panic!() };
+        assert_eq!(&source[tag.span.start..tag.span.end], "tag");
+    }
+
+    #[test]
+    fn a_step_parses_to_its_shape() {
+        let file = parse("let td = register file \"td.json\" {\n  container \"web\" { image = img }\n}\nawait-stable web, worker { timeout = 10m }\n").unwrap();
+        let step = |kind| Step { keyword: Span::default(), span: Span::default(), kind };
+        let block = |items| Some(Block { span: Span::default(), items });
+        let attribute = |name: &str, value| BlockItem::Attribute(Attribute { name: ident(name), value });
+        let expected = File {
+            items: vec![
+                Item::Let {
+                    name: ident("td"),
+                    value: LetValue::Step(step(StepKind::Register {
+                        base: RegisterBase::File(text("td.json")),
+                        block: block(vec![BlockItem::Container(ContainerBlock {
+                            keyword: Span::default(),
+                            name: text("web"),
+                            block: Block {
+                                span: Span::default(),
+                                items: vec![attribute("image", expr(ExprKind::Name("img".into())))],
+                            },
+                        })]),
+                    })),
+                },
+                Item::Step(step(StepKind::AwaitStable {
+                    services: vec![expr(ExprKind::Name("web".into())), expr(ExprKind::Name("worker".into()))],
+                    block: block(vec![attribute("timeout", expr(ExprKind::Duration(Duration::from_secs(600))))]),
+                })),
+            ],
+        };
+        assert_eq!(file.clone().without_spans(), expected);
+        assert!(file.eq_shape(&expected));
+        assert!(!file.eq_shape(&parse("await-stable web\n").unwrap()));
     }
 
     #[test]
