@@ -757,7 +757,7 @@ on-failure {
 
     #[test]
     fn the_grammar_reserves_the_keywords_and_reads_names_by_the_name_rule() {
-        let whole = |rule: Rule, text: &str| Grammar::parse(rule, text).is_ok_and(|mut p| p.as_str() == text);
+        let whole = |rule: Rule, text: &str| Grammar::parse(rule, text).is_ok_and(|p| p.as_str() == text);
         for keyword in KEYWORDS {
             assert!(whole(Rule::keyword, keyword), "{keyword}");
         }
