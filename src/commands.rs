@@ -208,11 +208,7 @@ pub fn rollback(
         None => None,
     };
     // The binding reads as the service's name where that is a valid name.
-    let valid = service.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && service.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !crate::syntax::KEYWORDS.contains(&service)
-        && !matches!(service, "true" | "false");
-    let name = if valid { service } else { "target" };
+    let name = if crate::syntax::names::is_binding_name(service) { service } else { "target" };
     let mut text = format!("cluster = {}\nservice {name} = {}\nrollback {name}", quote(cluster), quote(service));
     if let Some(to) = &to {
         text.push_str(&format!(" to {}", quote(to)));

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use super::files::{Entry, FileSystem};
+
 /// What the checker needs from a task definition file.
 pub struct TaskDefinitionFile {
     pub containers: Vec<String>,
@@ -20,27 +22,17 @@ pub enum TaskdefProblem {
 /// `file "/dev/zero"` cannot make the checker read forever.
 const MAX_SIZE: u64 = 1024 * 1024;
 
-pub fn read(path: &Path) -> Result<TaskDefinitionFile, TaskdefProblem> {
-    use std::io::Read;
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
+pub fn read(files: &dyn FileSystem, path: &Path) -> Result<TaskDefinitionFile, TaskdefProblem> {
+    let len = match files.entry(path) {
+        Ok(Entry::File { len }) => len,
+        Ok(_) => return Err(TaskdefProblem::Unreadable("it is not a regular file".into())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(TaskdefProblem::Missing),
         Err(error) => return Err(TaskdefProblem::Unreadable(error.to_string())),
     };
-    if !metadata.is_file() {
-        return Err(TaskdefProblem::Unreadable("it is not a regular file".into()));
+    if len > MAX_SIZE {
+        return Err(TaskdefProblem::Unreadable(format!("it is {len} bytes, too large for a task definition")));
     }
-    if metadata.len() > MAX_SIZE {
-        return Err(TaskdefProblem::Unreadable(format!(
-            "it is {} bytes, too large for a task definition",
-            metadata.len()
-        )));
-    }
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|file| file.take(MAX_SIZE + 1).read_to_end(&mut bytes));
-    if let Err(error) = read {
-        return Err(TaskdefProblem::Unreadable(error.to_string()));
-    }
+    let bytes = files.read(path, MAX_SIZE + 1).map_err(|error| TaskdefProblem::Unreadable(error.to_string()))?;
     let json: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|error| TaskdefProblem::NotJson(error.to_string()))?;
     let json = json.get("taskDefinition").unwrap_or(&json);

@@ -2,7 +2,10 @@
 
 pub mod ast;
 pub mod error;
+pub mod names;
 mod parse;
+pub mod shape;
 
 pub use error::SyntaxError;
-pub use parse::{parse, KEYWORDS, MAX_NESTING};
+pub use names::KEYWORDS;
+pub use parse::{parse, MAX_NESTING};

@@ -10,6 +10,7 @@ use pest_derive::Parser;
 
 use super::ast::*;
 use super::error::SyntaxError;
+use super::names::{is_name_char, is_reserved, KEYWORDS};
 use crate::suggest;
 
 #[derive(Parser)]
@@ -19,28 +20,6 @@ struct Grammar;
 /// Deeper bracket nesting than this is refused before the grammar runs, so no
 /// input can exhaust the stack of the parser, the lowering or the checker.
 pub const MAX_NESTING: usize = 64;
-
-pub const KEYWORDS: &[&str] = &[
-    "build",
-    "push",
-    "register",
-    "suspend-scaling",
-    "resume-scaling",
-    "update",
-    "await-stable",
-    "run-task",
-    "rollback",
-    "prune",
-    "parallel",
-    "on-failure",
-    "pipeline",
-    "region",
-    "cluster",
-    "param",
-    "service",
-    "repository",
-    "let",
-];
 
 /// Parses one file. Returns the tree when the text is well-formed, and every
 /// syntax error found otherwise.
@@ -328,8 +307,7 @@ impl Lower {
     /// A name being defined: any word but a reserved one.
     fn binding_name(&mut self, pair: Pair<'_, Rule>) -> Ident {
         let name = ident(pair);
-        // `true` and `false` always read as the literals, so they can't be names either.
-        if KEYWORDS.contains(&name.name.as_str()) || matches!(name.name.as_str(), "true" | "false") {
+        if is_reserved(&name.name) {
             self.errors.push(SyntaxError::ReservedName {
                 word: name.name.clone(),
                 span: name.span,
@@ -545,10 +523,10 @@ fn from_pest(source: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
     }
     let expected = if unique.is_empty() { "a statement".to_string() } else { join_or(&unique) };
     // Inside a word or number (`10min`), show the whole of it.
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
     let at = pos.min(source.len());
-    if source[at..].chars().next().is_some_and(is_word) {
-        let start = source[..at].char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(at, |(i, _)| i);
+    if source[at..].chars().next().is_some_and(is_name_char) {
+        let start =
+            source[..at].char_indices().rev().take_while(|(_, c)| is_name_char(*c)).last().map_or(at, |(i, _)| i);
         if start < at && source[start..].starts_with(|c: char| c.is_ascii_digit()) {
             pos = start;
         }
@@ -654,8 +632,11 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
     if first == '\n' || first == '\r' {
         return ("end of line".into(), pos);
     }
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let len = if is_word(first) { rest.find(|c: char| !is_word(c)).unwrap_or(rest.len()) } else { first.len_utf8() };
+    let len = if is_name_char(first) {
+        rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
     let text = &rest[..len];
     let shown: String = text.chars().take(40).collect();
     if first.is_control() {
@@ -668,6 +649,7 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::shape::Shape;
 
     fn kinds(source: &str) -> Vec<&'static str> {
         parse(source)
@@ -706,18 +688,82 @@ on-failure {
         );
     }
 
+    fn ident(name: &str) -> Ident {
+        Ident { name: name.into(), span: Span::default() }
+    }
+
+    fn expr(kind: ExprKind) -> Expr {
+        Expr { span: Span::default(), kind }
+    }
+
+    fn text(text: &str) -> Expr {
+        expr(ExprKind::Str(vec![StrPart::Text(text.into())]))
+    }
+
     #[test]
     fn strings_keep_escapes_and_interpolation_apart() {
-        let file = parse(r#"param x = "a\"b\${c}${ tag }\t""#).unwrap();
-        let Item::Param { default: Some(expr), .. } = &file.items[0] else { panic!() };
-        assert_eq!(
-            expr.kind,
-            ExprKind::Str(vec![
+        let source = r#"param x = "a\"b\${c}${ tag }\t""#;
+        let file = parse(source).unwrap();
+        let expected = Item::Param {
+            name: ident("x"),
+            ty: None,
+            default: Some(expr(ExprKind::Str(vec![
                 StrPart::Text("a\"b${c}".into()),
-                StrPart::Interpolation(Ident { name: "tag".into(), span: Span::new(23, 26) }),
+                StrPart::Interpolation(ident("tag")),
                 StrPart::Text("\t".into()),
-            ])
-        );
+            ]))),
+        };
+        assert_eq!(file.items.clone().without_spans(), vec![expected]);
+        // The interpolated name is underlined without the spaces around it.
+        let Item::Param { default: Some(Expr { kind: ExprKind::Str(parts), .. }), .. } = &file.items[0] else {
+            panic!()
+        };
+        let StrPart::Interpolation(tag) = &parts[1] else { panic!() };
+        assert_eq!(&source[tag.span.start..tag.span.end], "tag");
+    }
+
+    #[test]
+    fn a_step_parses_to_its_shape() {
+        let file = parse("let td = register file \"td.json\" {\n  container \"web\" { image = img }\n}\nawait-stable web, worker { timeout = 10m }\n").unwrap();
+        let step = |kind| Step { keyword: Span::default(), span: Span::default(), kind };
+        let block = |items| Some(Block { span: Span::default(), items });
+        let attribute = |name: &str, value| BlockItem::Attribute(Attribute { name: ident(name), value });
+        let expected = File {
+            items: vec![
+                Item::Let {
+                    name: ident("td"),
+                    value: LetValue::Step(step(StepKind::Register {
+                        base: RegisterBase::File(text("td.json")),
+                        block: block(vec![BlockItem::Container(ContainerBlock {
+                            keyword: Span::default(),
+                            name: text("web"),
+                            block: Block {
+                                span: Span::default(),
+                                items: vec![attribute("image", expr(ExprKind::Name("img".into())))],
+                            },
+                        })]),
+                    })),
+                },
+                Item::Step(step(StepKind::AwaitStable {
+                    services: vec![expr(ExprKind::Name("web".into())), expr(ExprKind::Name("worker".into()))],
+                    block: block(vec![attribute("timeout", expr(ExprKind::Duration(Duration::from_secs(600))))]),
+                })),
+            ],
+        };
+        assert_eq!(file.clone().without_spans(), expected);
+        assert!(file.eq_shape(&expected));
+        assert!(!file.eq_shape(&parse("await-stable web\n").unwrap()));
+    }
+
+    #[test]
+    fn the_grammar_reserves_the_keywords_and_reads_names_by_the_name_rule() {
+        let whole = |rule: Rule, text: &str| Grammar::parse(rule, text).is_ok_and(|p| p.as_str() == text);
+        for keyword in KEYWORDS {
+            assert!(whole(Rule::keyword, keyword), "{keyword}");
+        }
+        for text in ["web", "_x", "web-app", "a1_b-2", "1web", "-web", "web.app", "update"] {
+            assert_eq!(whole(Rule::word, text), super::super::names::is_name(text), "{text}");
+        }
     }
 
     #[test]

@@ -1,0 +1,181 @@
+//! Attribute blocks: each attribute looked up in the step's table in
+//! `schema.rs`, typed, and checked for duplicates; required ones present;
+//! `container "NAME" { … }` blocks checked against their own table.
+
+use std::collections::HashMap;
+
+use super::error::CheckError;
+use super::pipeline::{ContainerOverride, Value};
+use super::schema::{self, Attr};
+use super::types::Want;
+use super::Checker;
+use crate::suggest;
+use crate::syntax::ast::{Block, BlockItem, Expr, Ident, Span};
+
+/// The checked attributes of one block.
+pub(super) struct Attrs<'e> {
+    values: Vec<(&'static str, Value, &'e Expr)>,
+    words: Vec<(&'static str, &'static str)>,
+    pub containers: Vec<ContainerOverride>,
+}
+
+impl<'e> Attrs<'e> {
+    pub fn value(&self, name: &str) -> Option<Value> {
+        self.values.iter().find(|(n, ..)| *n == name).map(|(_, v, _)| v.clone())
+    }
+
+    pub fn expr(&self, name: &str) -> Option<&'e Expr> {
+        self.values.iter().find(|(n, ..)| *n == name).map(|(.., e)| *e)
+    }
+
+    pub fn word(&self, name: &str) -> Option<&'static str> {
+        self.words.iter().find(|(n, _)| *n == name).map(|(_, w)| *w)
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn block<'e>(
+        &mut self,
+        step: &str,
+        keyword: Span,
+        block: Option<&'e Block>,
+        attrs: &'static [Attr],
+        container_attrs: Option<&'static [Attr]>,
+    ) -> Attrs<'e> {
+        let mut out = Attrs { values: Vec::new(), words: Vec::new(), containers: Vec::new() };
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen_containers: HashMap<String, Span> = HashMap::new();
+        for item in block.map(|b| b.items.as_slice()).unwrap_or_default() {
+            match item {
+                BlockItem::Attribute(attribute) => {
+                    let name = &attribute.name;
+                    let Some(spec) = attrs.iter().find(|a| a.name == name.name) else {
+                        self.unknown_attribute(step, name, attrs, container_attrs.is_some());
+                        self.expr(&attribute.value);
+                        continue;
+                    };
+                    if let Some(first) = seen.insert(spec.name, name.span) {
+                        self.errors.push(CheckError::DuplicateAttribute {
+                            what: "attribute",
+                            name: name.name.clone(),
+                            span: name.span,
+                            first,
+                        });
+                        continue;
+                    }
+                    match spec.want {
+                        Want::Word(words) => {
+                            if let Some(word) = self.word(&attribute.value, spec.name, words) {
+                                out.words.push((spec.name, word));
+                            }
+                        }
+                        want => {
+                            let value = self.expect(&attribute.value, want);
+                            out.values.push((spec.name, value, &attribute.value));
+                        }
+                    }
+                }
+                BlockItem::Container(container) => {
+                    let Some(inner_attrs) = container_attrs else {
+                        let help = format!(
+                            "container blocks belong to `register` and `run-task`; `{step}` takes {}",
+                            list_attrs(attrs)
+                        );
+                        self.errors.push(CheckError::UnknownAttribute {
+                            step: step.into(),
+                            name: "container".into(),
+                            span: container.keyword,
+                            help,
+                        });
+                        continue;
+                    };
+                    let name = match container.name.kind.as_literal_str() {
+                        Some(name) if !name.is_empty() => name,
+                        _ => {
+                            self.expr(&container.name);
+                            self.invalid(
+                                container.name.span,
+                                "a container's name must be written out",
+                                "not a plain string",
+                                Some(r#"write `container "web" { … }`"#.into()),
+                            );
+                            String::new()
+                        }
+                    };
+                    if !name.is_empty() {
+                        if let Some(first) = seen_containers.insert(name.clone(), container.name.span) {
+                            self.errors.push(CheckError::DuplicateAttribute {
+                                what: "container",
+                                name: name.clone(),
+                                span: container.name.span,
+                                first,
+                            });
+                        }
+                    }
+                    let label = format!("container \"{name}\"");
+                    let inner = self.block(&label, container.keyword, Some(&container.block), inner_attrs, None);
+                    out.containers.push(ContainerOverride {
+                        name,
+                        span: container.name.span,
+                        image: inner.value("image"),
+                        env: inner.value("env"),
+                        secrets: inner.value("secrets"),
+                        command: inner.value("command"),
+                    });
+                }
+            }
+        }
+        for spec in attrs.iter().filter(|a| a.required && !seen.contains_key(a.name)) {
+            let example = match spec.want {
+                Want::StringList => format!("{} = [tag]", spec.name),
+                _ => format!("{} = …", spec.name),
+            };
+            let help = match block {
+                Some(_) => format!("add `{example}` to the block"),
+                None => format!("add a block: `{step} … {{ {example} }}`"),
+            };
+            self.errors.push(CheckError::MissingAttribute {
+                step: step.into(),
+                name: spec.name.into(),
+                span: keyword,
+                help,
+            });
+        }
+        out
+    }
+
+    fn unknown_attribute(&mut self, step: &str, name: &Ident, attrs: &[Attr], takes_containers: bool) {
+        let mut candidates: Vec<&str> = attrs.iter().map(|a| a.name).collect();
+        if takes_containers {
+            candidates.push("container");
+        }
+        let help = if let Some(near) = suggest::nearest(&name.name, candidates.iter().copied()) {
+            format!("did you mean `{near}`?")
+        } else if let Some(owner) = schema::owner_of(&name.name) {
+            format!("`{}` belongs to `{owner}`; `{step}` takes {}", name.name, list_attrs(attrs))
+        } else if let Some((near, owner)) =
+            suggest::nearest(&name.name, schema::all_names()).and_then(|near| Some((near, schema::owner_of(near)?)))
+        {
+            format!("did you mean `{near}`? it belongs to `{owner}`; `{step}` takes {}", list_attrs(attrs))
+        } else if attrs.is_empty() {
+            format!("`{step}` takes no attributes")
+        } else {
+            format!("`{step}` takes {}", list_attrs(attrs))
+        };
+        self.errors.push(CheckError::UnknownAttribute {
+            step: step.into(),
+            name: name.name.clone(),
+            span: name.span,
+            help,
+        });
+    }
+}
+
+fn list_attrs(attrs: &[Attr]) -> String {
+    let names: Vec<String> = attrs.iter().map(|a| format!("`{}`", a.name)).collect();
+    match names.as_slice() {
+        [] => "no attributes".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
