@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(ecsflow::cli::main());
+    std::process::exit(ecsflow::commands::main());
 }
