@@ -3,26 +3,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::exit;
+use super::{Error, Outcome};
 use crate::diagnostic::{self, Format};
 use crate::source;
 
-pub fn check(paths: &[PathBuf], deny_warnings: bool, format: Format) -> i32 {
-    let base_dir = match std::env::current_dir() {
-        Ok(dir) => dir,
-        Err(error) => {
-            eprintln!("error: cannot read the current directory: {error}");
-            return exit::USAGE;
-        }
-    };
-    let checked = source::collect(paths).and_then(|files| source::check_files(&files, &base_dir));
-    let files = match checked {
-        Ok(files) => files,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return exit::USAGE;
-        }
-    };
+pub fn check(paths: &[PathBuf], deny_warnings: bool, format: Format) -> Result<Outcome, Error> {
+    let base_dir = std::env::current_dir().map_err(Error::CurrentDir)?;
+    let files = source::collect(paths).and_then(|files| source::check_files(&files, &base_dir))?;
 
     let errors = files.iter().flat_map(|f| &f.problems).filter(|p| !p.is_warning()).count();
     let warnings = files.iter().flat_map(|f| &f.problems).filter(|p| p.is_warning()).count();
@@ -59,9 +46,9 @@ pub fn check(paths: &[PathBuf], deny_warnings: bool, format: Format) -> i32 {
     };
     let _ = out.flush();
     if errors > 0 || (deny_warnings && warnings > 0) {
-        exit::ERRORS
+        Err(Error::Problems)
     } else {
-        exit::OK
+        Ok(Outcome::Done)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The commands, one module each, and what `plan`, `run` and `rollback`
 //! share: load and check the pipeline, bind params, connect.
-//! Errors print with the pipeline's source.
+//! Every command returns an [`Outcome`] or an [`Error`], which [`report`] prints.
 
 mod check;
+mod error;
 mod plan;
 mod rollback;
 mod run;
@@ -14,38 +15,29 @@ use clap::Parser;
 
 use crate::aws::ConnectOptions;
 use crate::cli::{Cli, Command, PlanFormat};
-use crate::diagnostic::{self, render_report};
+use crate::diagnostic;
 use crate::eval::{ProcessEnvironment, Scope, ServiceDefaults};
-use crate::source::{self, CheckedFile};
+use crate::source::{self, CheckedFile, InputError};
 
-/// Exit codes, as documented in the README.
-pub mod exit {
-    /// Success: no errors (warnings allowed unless `--deny-warnings`); for
-    /// `plan`, nothing would change.
-    pub const OK: i32 = 0;
-    /// The pipelines have errors.
-    pub const ERRORS: i32 = 1;
-    /// The command line was wrong or a path could not be read.
-    pub const USAGE: i32 = 2;
-    /// `plan`: something would change (terraform's `-detailed-exitcode`).
-    pub const PLAN_CHANGES: i32 = 2;
+pub use error::{exit, report, Error, Outcome, Signal};
+
+/// Parses the command line `args` (the program's name first) and runs the command.
+pub fn run<I, T>(args: I) -> Result<Outcome, Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let result = Cli::try_parse_from(&args).map_err(Error::Cli).and_then(execute);
+    // `plan` exits 2 when something would change, so its usage errors exit 1.
+    if args.get(1).is_some_and(|command| command == "plan") {
+        result.map_err(|error| Error::Plan(Box::new(error)))
+    } else {
+        result
+    }
 }
 
-/// Parses the command line and runs the command; returns the exit code.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            // `plan` exits 2 when something would change, so its usage errors are 1.
-            let plan = std::env::args().nth(1).as_deref() == Some("plan");
-            return match (error.use_stderr(), plan) {
-                (false, _) => exit::OK,
-                (true, true) => exit::ERRORS,
-                (true, false) => exit::USAGE,
-            };
-        }
-    };
+fn execute(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Check(args) => check::check(&args.paths, args.deny_warnings, args.format.into()),
         Command::Plan(args) => {
@@ -71,13 +63,14 @@ enum Input<'a> {
 }
 
 /// Reads and checks the pipeline; prints its problems and fails on errors.
-fn load(input: &Input<'_>, base_dir: &Path) -> Result<CheckedFile, i32> {
+fn load(input: &Input<'_>, base_dir: &Path) -> Result<CheckedFile, Error> {
     let (path, bytes) = match input {
         Input::File(path) => match std::fs::read(path) {
             Ok(bytes) => (path.to_path_buf(), bytes),
             Err(error) => {
-                eprintln!("error: cannot read `{}`: {error}", path.display());
-                return Err(exit::USAGE);
+                return Err(
+                    InputError::Unreadable { path: path.display().to_string(), reason: error.to_string() }.into()
+                )
             }
         },
         Input::Generated { name, text } => (Path::new(name).to_path_buf(), text.clone().into_bytes()),
@@ -89,18 +82,17 @@ fn load(input: &Input<'_>, base_dir: &Path) -> Result<CheckedFile, i32> {
         eprintln!("{}", diagnostic::render_human(&file, problem, color()));
     }
     if file.pipeline.is_none() {
-        eprintln!("error: `{}` has errors; fix them first (`ecsflow check` lists them)", file.path);
-        return Err(exit::ERRORS);
+        return Err(Error::PipelineErrors { path: file.path });
     }
     Ok(file)
 }
 
 /// The region: the pipeline's, else `--region`, else the environment's.
 /// A pipeline and a flag that disagree are refused rather than guessed at.
-fn connect_options(defaults: &ServiceDefaults, options: &ConnectOptions) -> Result<ConnectOptions, String> {
+fn connect_options(defaults: &ServiceDefaults, options: &ConnectOptions) -> Result<ConnectOptions, Error> {
     match (&defaults.region, &options.region) {
         (Some(pipeline), Some(flag)) if pipeline != flag => {
-            Err(format!("the pipeline deploys to `{pipeline}` but --region says `{flag}`; drop one of them"))
+            Err(Error::RegionConflict { pipeline: pipeline.clone(), flag: flag.clone() })
         }
         (Some(pipeline), _) => Ok(ConnectOptions { region: Some(pipeline.clone()), profile: options.profile.clone() }),
         (None, _) => Ok(options.clone()),
@@ -117,26 +109,16 @@ struct Prepared {
     runtime: tokio::runtime::Runtime,
 }
 
-fn prepare(input: &Input<'_>, params: &[(String, String)], options: &ConnectOptions) -> Result<Prepared, i32> {
-    let base_dir = std::env::current_dir().map_err(|error| {
-        eprintln!("error: cannot read the current directory: {error}");
-        exit::USAGE
-    })?;
+fn prepare(input: &Input<'_>, params: &[(String, String)], options: &ConnectOptions) -> Result<Prepared, Error> {
+    let base_dir = std::env::current_dir().map_err(Error::CurrentDir)?;
     let file = load(input, &base_dir)?;
     let pipeline = file.pipeline.as_ref().expect("load returns checked files");
-    let (scope, defaults) = Scope::start(pipeline, params, &ProcessEnvironment).map_err(|errors| {
-        for error in errors {
-            eprintln!("{}", render_report(&file.path, &file.text, error, color()));
-        }
-        exit::ERRORS
+    let (scope, defaults) = Scope::start(pipeline, params, &ProcessEnvironment).map_err(|errors| Error::Params {
+        path: file.path.clone(),
+        text: file.text.clone(),
+        errors,
     })?;
-    let options = connect_options(&defaults, options).map_err(|message| {
-        eprintln!("error: {message}");
-        exit::USAGE
-    })?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| {
-        eprintln!("error: cannot start the async runtime: {error}");
-        exit::ERRORS
-    })?;
+    let options = connect_options(&defaults, options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)?;
     Ok(Prepared { base_dir, file, scope, defaults, options, runtime })
 }

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use super::{exit, run::run_input, Input};
+use super::{run::run_input, Error, Input, Outcome};
 use crate::aws::{Aws, ConnectOptions};
 
 /// `ecsflow rollback`: rolls a service back and waits for the rollout, as the
@@ -13,17 +13,16 @@ pub fn rollback(
     to: Option<&str>,
     options: &ConnectOptions,
     style: crate::exec::report::Style,
-) -> i32 {
+) -> Result<Outcome, Error> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let to = match to {
         Some(to) => Some(to.to_string()),
-        None if interactive => match pick_revision(cluster, service, options) {
-            Ok(Some(picked)) => Some(picked),
-            Ok(None) => {
+        None if interactive => match pick_revision(cluster, service, options)? {
+            Some(picked) => Some(picked),
+            None => {
                 eprintln!("nothing rolled back");
-                return exit::OK;
+                return Ok(Outcome::Done);
             }
-            Err(code) => return code,
         },
         // Without a terminal: the revision before the live one.
         None => None,
@@ -60,12 +59,9 @@ fn quote(text: &str) -> String {
 }
 
 /// Lists the family's recent revisions and asks which one to return to.
-fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Result<Option<String>, i32> {
+fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Result<Option<String>, Error> {
     use std::io::{BufRead, Write};
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| {
-        eprintln!("error: cannot start the async runtime: {error}");
-        exit::ERRORS
-    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)?;
     let revisions = runtime.block_on(async {
         let aws = Aws::connect(options).await?;
         let live = aws.describe_service(cluster, service).await?;
@@ -86,10 +82,7 @@ fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Resu
         }
         Ok::<_, crate::aws::AwsError>(listed)
     });
-    let revisions = revisions.map_err(|error| {
-        eprintln!("error: {error}");
-        exit::ERRORS
-    })?;
+    let revisions = revisions?;
     let default = revisions.iter().skip_while(|r| !r.4).nth(1).map(|r| r.1.clone());
     eprintln!("recent revisions of {service} (newest first):");
     for (revision, _, images, at, is_live) in &revisions {
@@ -108,9 +101,6 @@ fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Resu
     }
     match revisions.iter().find(|r| r.0.to_string() == answer || r.1 == answer) {
         Some(found) => Ok(Some(found.1.clone())),
-        None => {
-            eprintln!("error: `{answer}` is not one of the revisions listed");
-            Err(exit::USAGE)
-        }
+        None => Err(Error::UnknownRevision { answer: answer.to_string() }),
     }
 }

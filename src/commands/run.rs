@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{exit, prepare, Input, Prepared};
+use super::{prepare, Error, Input, Outcome, Prepared};
 use crate::aws::{Aws, ConnectOptions};
 use crate::eval::ProcessEnvironment;
 
@@ -12,7 +12,7 @@ pub fn run(
     options: &ConnectOptions,
     style: crate::exec::report::Style,
     builder: Option<crate::image::BuilderKind>,
-) -> i32 {
+) -> Result<Outcome, Error> {
     run_input(&Input::File(path), params, options, style, builder)
 }
 
@@ -22,32 +22,17 @@ pub(super) fn run_input(
     options: &ConnectOptions,
     style: crate::exec::report::Style,
     builder: Option<crate::image::BuilderKind>,
-) -> i32 {
-    let Prepared { base_dir, file, scope, defaults, options, runtime } = match prepare(input, params, options) {
-        Ok(prepared) => prepared,
-        Err(code) => return code,
-    };
+) -> Result<Outcome, Error> {
+    let Prepared { base_dir, file, scope, defaults, options, runtime } = prepare(input, params, options)?;
     let env = ProcessEnvironment;
     runtime.block_on(async {
         // Listen before the first call, so no signal is lost to the default handler.
-        let mut signals = match crate::exec::Signals::listen() {
-            Ok(signals) => signals,
-            Err(error) => {
-                eprintln!("error: cannot listen for signals: {error}");
-                return exit::ERRORS;
-            }
-        };
-        let aws = match Aws::connect(&options).await {
-            Ok(aws) => aws,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return exit::ERRORS;
-            }
-        };
+        let mut signals = crate::exec::Signals::listen().map_err(Error::Signals)?;
+        let aws = Aws::connect(&options).await?;
         let reporter = crate::exec::report::Reporter::new(style);
         let cluster = defaults.cluster.clone().unwrap_or_else(|| "default".into());
         let settings = crate::exec::Settings { default_cluster: cluster, builder };
         let runner = crate::exec::Runner::new(&aws, &file, &base_dir, &env, &reporter, scope, settings);
-        runner.run(&mut signals).await
+        Error::from_run(runner.run(&mut signals).await)
     })
 }
