@@ -3,52 +3,10 @@
 
 use std::fmt::Write as _;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, Severity};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource};
 use serde::Serialize;
 
-use crate::check::CheckError;
-use crate::source::CheckedFile;
-use crate::syntax::SyntaxError;
-
-#[derive(Debug, Clone)]
-pub enum Problem {
-    Syntax(SyntaxError),
-    Check(CheckError),
-}
-
-impl Problem {
-    pub fn diagnostic(&self) -> &(dyn Diagnostic + Send + Sync + 'static) {
-        match self {
-            Problem::Syntax(error) => error,
-            Problem::Check(error) => error,
-        }
-    }
-
-    pub fn is_warning(&self) -> bool {
-        matches!(self.diagnostic().severity(), Some(Severity::Warning))
-    }
-
-    /// `ecsflow::unknown-name`
-    pub fn code(&self) -> String {
-        self.diagnostic().code().map(|c| c.to_string()).unwrap_or_else(|| "ecsflow::error".into())
-    }
-
-    pub fn message(&self) -> String {
-        self.diagnostic().to_string()
-    }
-
-    pub fn help(&self) -> Option<String> {
-        self.diagnostic().help().map(|h| h.to_string())
-    }
-
-    /// The primary label: its byte range and text. Each diagnostic's first
-    /// label is the offending span; later ones point at the other half.
-    pub fn primary(&self) -> (usize, usize, Option<String>) {
-        let labels: Vec<_> = self.diagnostic().labels().map(|l| l.collect()).unwrap_or_default();
-        let label = labels.iter().find(|l: &&miette::LabeledSpan| l.primary()).or(labels.first());
-        label.map(|l| (l.offset(), l.offset() + l.len(), l.label().map(str::to_string))).unwrap_or((0, 0, None))
-    }
-}
+use crate::source::{CheckedFile, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -96,29 +54,6 @@ where
     out
 }
 
-impl Diagnostic for Problem {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.diagnostic().code()
-    }
-    fn severity(&self) -> Option<Severity> {
-        self.diagnostic().severity()
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.diagnostic().help()
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.diagnostic().labels()
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.diagnostic(), f)
-    }
-}
-
-impl std::error::Error for Problem {}
-
 /// `ecsflow check --format json`: one object for the whole run.
 #[derive(Serialize)]
 pub struct JsonReport {
@@ -142,7 +77,7 @@ pub struct JsonDiagnostic {
 }
 
 pub fn json_diagnostic(file: &CheckedFile, problem: &Problem) -> JsonDiagnostic {
-    let (start, end, label) = problem.primary();
+    let (start, end, label) = primary(problem);
     let (line, column) = line_column(&file.text, start);
     let (end_line, end_column) = line_column(&file.text, end);
     JsonDiagnostic {
@@ -152,11 +87,19 @@ pub fn json_diagnostic(file: &CheckedFile, problem: &Problem) -> JsonDiagnostic 
         end_line,
         end_column,
         severity: if problem.is_warning() { "warning" } else { "error" },
-        code: problem.code(),
-        message: problem.message(),
+        code: problem.diagnostic().code().map(|c| c.to_string()).unwrap_or_else(|| "ecsflow::error".into()),
+        message: problem.to_string(),
         label,
-        help: problem.help(),
+        help: problem.diagnostic().help().map(|h| h.to_string()),
     }
+}
+
+/// The primary label: its byte range and text. Each diagnostic's first
+/// label is the offending span; later ones point at the other half.
+fn primary(problem: &Problem) -> (usize, usize, Option<String>) {
+    let labels: Vec<_> = problem.diagnostic().labels().map(|l| l.collect()).unwrap_or_default();
+    let label = labels.iter().find(|l: &&miette::LabeledSpan| l.primary()).or(labels.first());
+    label.map(|l| (l.offset(), l.offset() + l.len(), l.label().map(str::to_string))).unwrap_or((0, 0, None))
 }
 
 /// A GitHub Actions workflow command that annotates the line in a pull request.

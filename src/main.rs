@@ -1,3 +1,4 @@
 fn main() {
-    std::process::exit(ecsflow::cli::main());
+    let result = ecsflow::commands::run(std::env::args_os());
+    std::process::exit(ecsflow::commands::report(result));
 }

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use miette::{Diagnostic, Severity};
 use rayon::prelude::*;
 
-use crate::check::{self, pipeline::Pipeline};
-use crate::diagnostic::Problem;
+use crate::check::{self, pipeline::Pipeline, CheckError};
 use crate::syntax::{self, ast::Span, SyntaxError};
 
 pub const EXTENSION: &str = "ecsflow";
@@ -19,6 +19,49 @@ pub struct CheckedFile {
     pub problems: Vec<Problem>,
     pub pipeline: Option<Pipeline>,
 }
+
+/// One thing wrong with a file: a syntax error, or the checker's error or warning.
+#[derive(Debug, Clone)]
+pub enum Problem {
+    Syntax(SyntaxError),
+    Check(CheckError),
+}
+
+impl Problem {
+    pub fn diagnostic(&self) -> &(dyn Diagnostic + Send + Sync + 'static) {
+        match self {
+            Problem::Syntax(error) => error,
+            Problem::Check(error) => error,
+        }
+    }
+
+    pub fn is_warning(&self) -> bool {
+        matches!(self.diagnostic().severity(), Some(Severity::Warning))
+    }
+}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic().code()
+    }
+    fn severity(&self) -> Option<Severity> {
+        self.diagnostic().severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic().help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.diagnostic().labels()
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.diagnostic(), f)
+    }
+}
+
+impl std::error::Error for Problem {}
 
 /// A path argument that could not be used.
 #[derive(Debug, thiserror::Error)]

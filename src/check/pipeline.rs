@@ -141,12 +141,8 @@ pub struct Build {
     pub builder: Option<Builder>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Builder {
-    Docker,
-    Podman,
-    Buildah,
-}
+/// The one builder enum, shared with the image module and the command line.
+pub use crate::image::BuilderKind as Builder;
 
 #[derive(Debug, Clone)]
 pub struct Push {

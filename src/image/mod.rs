@@ -17,7 +17,9 @@ pub fn is_repository_uri(repository: &str) -> bool {
     repository.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The container builders ecsflow drives: the `builder` attribute, `--builder`
+/// and ECSFLOW_BUILDER all name one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum BuilderKind {
     Docker,
     Podman,

@@ -323,11 +323,6 @@ impl<'a> Resolver<'a> {
                 "does not exist",
             ));
         }
-        let step_builder = build.builder.map(|b| match b {
-            pipeline::Builder::Docker => BuilderKind::Docker,
-            pipeline::Builder::Podman => BuilderKind::Podman,
-            pipeline::Builder::Buildah => BuilderKind::Buildah,
-        });
         Ok(BuildAction {
             context: context_text,
             request: BuildRequest {
@@ -337,7 +332,7 @@ impl<'a> Resolver<'a> {
                 build_args: self.pairs(ledger, &build.build_args)?,
                 platform: self.optional_text(ledger, &build.platform)?,
             },
-            builder: Builder::choose(step_builder, self.settings.builder),
+            builder: Builder::choose(build.builder, self.settings.builder),
         })
     }
 
