@@ -7,7 +7,7 @@ use std::time::Duration;
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::check::pipeline::{BindingId, BindingKind, ParamType, Part, Pipeline, Value, ValueKind};
+use crate::check::pipeline::{BindingId, BindingKind, Expr, ExprKind, ParamType, Part, Pipeline};
 use crate::syntax::ast::Span;
 
 /// An ECS service: the cluster it runs in and its name.
@@ -24,13 +24,13 @@ impl std::fmt::Display for ServiceRef {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Val {
+pub enum Value {
     Str(String),
     Int(i64),
     Bool(bool),
     Duration(Duration),
-    List(Vec<Val>),
-    Map(Vec<(String, Val)>),
+    List(Vec<Value>),
+    Map(Vec<(String, Value)>),
     Service(ServiceRef),
     /// A repository as declared: a name or a URI.
     Repository(String),
@@ -44,22 +44,24 @@ pub enum Val {
     Task(String),
 }
 
-impl Val {
+impl Value {
     /// The text form, for interpolation and for places that take a string.
     pub fn text(&self) -> String {
         match self {
-            Val::Str(s)
-            | Val::Repository(s)
-            | Val::Image(s)
-            | Val::ImageRef(s)
-            | Val::TaskDefinition(s)
-            | Val::Task(s) => s.clone(),
-            Val::Int(n) => n.to_string(),
-            Val::Bool(b) => b.to_string(),
-            Val::Duration(d) => humantime::format_duration(*d).to_string(),
-            Val::Service(s) => s.to_string(),
-            Val::List(items) => items.iter().map(Val::text).collect::<Vec<_>>().join(","),
-            Val::Map(entries) => entries.iter().map(|(k, v)| format!("{k}={}", v.text())).collect::<Vec<_>>().join(","),
+            Value::Str(s)
+            | Value::Repository(s)
+            | Value::Image(s)
+            | Value::ImageRef(s)
+            | Value::TaskDefinition(s)
+            | Value::Task(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Duration(d) => humantime::format_duration(*d).to_string(),
+            Value::Service(s) => s.to_string(),
+            Value::List(items) => items.iter().map(Value::text).collect::<Vec<_>>().join(","),
+            Value::Map(entries) => {
+                entries.iter().map(|(k, v)| format!("{k}={}", v.text())).collect::<Vec<_>>().join(",")
+            }
         }
     }
 }
@@ -120,7 +122,7 @@ pub enum EvalError {
 /// What is known about each binding so far.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    values: HashMap<BindingId, Val>,
+    values: HashMap<BindingId, Value>,
 }
 
 /// Reads environment variables; a seam so tests and `plan` see the same world.
@@ -141,16 +143,16 @@ impl Environment for ProcessEnvironment {
 pub struct Unknown(pub BindingId);
 
 pub enum Outcome {
-    Known(Val),
+    Known(Value),
     Unknown(Unknown),
 }
 
 impl Scope {
-    pub fn get(&self, id: BindingId) -> Option<&Val> {
+    pub fn get(&self, id: BindingId) -> Option<&Value> {
         self.values.get(&id)
     }
 
-    pub fn set(&mut self, id: BindingId, value: Val) {
+    pub fn set(&mut self, id: BindingId, value: Value) {
         self.values.insert(id, value);
     }
 
@@ -160,7 +162,7 @@ impl Scope {
             .values
             .values()
             .filter_map(|v| match v {
-                Val::Service(s) => Some(s.cluster.clone()),
+                Value::Service(s) => Some(s.cluster.clone()),
                 _ => None,
             })
             .collect();
@@ -201,7 +203,7 @@ impl Scope {
         }
         // `cluster = "${stage}"` may use params: it is evaluated when the
         // first service needs it, after the params above that service.
-        let text_of = |scope: &Scope, value: &Option<Value>| -> Result<Option<String>, EvalError> {
+        let text_of = |scope: &Scope, value: &Option<Expr>| -> Result<Option<String>, EvalError> {
             match value {
                 Some(value) => match scope.eval(value, env)? {
                     Outcome::Known(v) => Ok(Some(v.text())),
@@ -221,7 +223,7 @@ impl Scope {
                             parse_param(&binding.name, *ty, text, binding.span, "--param").map(Some)
                         }
                         (None, Some(default)) => match scope.eval(default, env) {
-                            Ok(Outcome::Known(Val::Str(text))) if *ty != ParamType::String => {
+                            Ok(Outcome::Known(Value::Str(text))) if *ty != ParamType::String => {
                                 parse_param(&binding.name, *ty, &text, default.span, "its default").map(Some)
                             }
                             Ok(Outcome::Known(value)) => Ok(Some(value)),
@@ -246,18 +248,18 @@ impl Scope {
                     let default_cluster = cluster.clone().flatten().unwrap_or_else(|| "default".into());
                     match scope.eval(name, env) {
                         Ok(Outcome::Known(value)) => {
-                            Ok(Some(Val::Service(service_ref(&value.text(), &default_cluster))))
+                            Ok(Some(Value::Service(service_ref(&value.text(), &default_cluster))))
                         }
                         Ok(Outcome::Unknown(_)) => Ok(None),
                         Err(e) => Err(e),
                     }
                 }
                 BindingKind::Repository { name } => match scope.eval(name, env) {
-                    Ok(Outcome::Known(value)) => Ok(Some(Val::Repository(value.text()))),
+                    Ok(Outcome::Known(value)) => Ok(Some(Value::Repository(value.text()))),
                     Ok(Outcome::Unknown(_)) => Ok(None),
                     Err(e) => Err(e),
                 },
-                BindingKind::Value(value) => match scope.eval(value, env) {
+                BindingKind::Expr(value) => match scope.eval(value, env) {
                     Ok(Outcome::Known(value)) => Ok(Some(value)),
                     Ok(Outcome::Unknown(_)) => Ok(None),
                     Err(e) => Err(e),
@@ -289,9 +291,9 @@ impl Scope {
     }
 
     /// Evaluates a value; `Unknown` when it needs a step result not yet bound.
-    pub fn eval(&self, value: &Value, env: &dyn Environment) -> Result<Outcome, EvalError> {
+    pub fn eval(&self, value: &Expr, env: &dyn Environment) -> Result<Outcome, EvalError> {
         Ok(match &value.kind {
-            ValueKind::Str(parts) => {
+            ExprKind::Str(parts) => {
                 let mut text = String::new();
                 for part in parts {
                     match part {
@@ -302,12 +304,12 @@ impl Scope {
                         },
                     }
                 }
-                Outcome::Known(Val::Str(text))
+                Outcome::Known(Value::Str(text))
             }
-            ValueKind::Int(n) => Outcome::Known(Val::Int(*n)),
-            ValueKind::Bool(b) => Outcome::Known(Val::Bool(*b)),
-            ValueKind::Duration(d) => Outcome::Known(Val::Duration(*d)),
-            ValueKind::List(items) => {
+            ExprKind::Int(n) => Outcome::Known(Value::Int(*n)),
+            ExprKind::Bool(b) => Outcome::Known(Value::Bool(*b)),
+            ExprKind::Duration(d) => Outcome::Known(Value::Duration(*d)),
+            ExprKind::List(items) => {
                 let mut out = Vec::new();
                 for item in items {
                     match self.eval(item, env)? {
@@ -315,9 +317,9 @@ impl Scope {
                         unknown => return Ok(unknown),
                     }
                 }
-                Outcome::Known(Val::List(out))
+                Outcome::Known(Value::List(out))
             }
-            ValueKind::Map(entries) => {
+            ExprKind::Map(entries) => {
                 let mut out = Vec::new();
                 for (key, item) in entries {
                     match self.eval(item, env)? {
@@ -325,15 +327,15 @@ impl Scope {
                         unknown => return Ok(unknown),
                     }
                 }
-                Outcome::Known(Val::Map(out))
+                Outcome::Known(Value::Map(out))
             }
-            ValueKind::Env { name, default } => {
+            ExprKind::Env { name, default } => {
                 let name_text = match self.eval(name, env)? {
                     Outcome::Known(v) => v.text(),
                     unknown => return Ok(unknown),
                 };
                 match env.var(&name_text) {
-                    Some(text) => Outcome::Known(Val::Str(text)),
+                    Some(text) => Outcome::Known(Value::Str(text)),
                     None => match default {
                         Some(default) => self.eval(default, env)?,
                         None => {
@@ -346,7 +348,7 @@ impl Scope {
                     },
                 }
             }
-            ValueKind::Binding(id) => match self.values.get(id) {
+            ExprKind::Binding(id) => match self.values.get(id) {
                 Some(v) => Outcome::Known(v.clone()),
                 None => Outcome::Unknown(Unknown(*id)),
             },
@@ -378,17 +380,17 @@ pub fn service_ref(text: &str, default_cluster: &str) -> ServiceRef {
     }
 }
 
-fn parse_param(name: &str, ty: ParamType, text: &str, span: Span, from: &str) -> Result<Val, EvalError> {
+fn parse_param(name: &str, ty: ParamType, text: &str, span: Span, from: &str) -> Result<Value, EvalError> {
     let trimmed = text.trim();
     let parsed = match ty {
-        ParamType::String => Some(Val::Str(text.to_string())),
-        ParamType::Int => trimmed.parse().ok().map(Val::Int),
+        ParamType::String => Some(Value::Str(text.to_string())),
+        ParamType::Int => trimmed.parse().ok().map(Value::Int),
         ParamType::Bool => match trimmed {
-            "true" => Some(Val::Bool(true)),
-            "false" => Some(Val::Bool(false)),
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
             _ => None,
         },
-        ParamType::Duration => humantime::parse_duration(trimmed).ok().map(Val::Duration),
+        ParamType::Duration => humantime::parse_duration(trimmed).ok().map(Value::Duration),
     };
     parsed.ok_or_else(|| EvalError::ParamType {
         name: name.to_string(),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::aws::{Aws, ScalingSuspension};
 use crate::check::pipeline::{BindingId, Pipeline, Step, Wait};
-use crate::eval::{ServiceRef, Val};
+use crate::eval::{ServiceRef, Value};
 use crate::register::short;
 use crate::resolve::{
     Call, Facts, Forecast, Ledger, Moment, ResolveError, Resolved, Resolver, RollbackOutcome, ScalingChange,
@@ -277,20 +277,20 @@ impl<'a> Planner<'a> {
                 if let Ok(builder) = &build.builder {
                     self.ledger.images.insert(image.clone(), builder.kind);
                 }
-                self.predict(binds, Val::Image(image), "the image ID, known at run time".into());
+                self.predict(binds, Value::Image(image), "the image ID, known at run time".into());
             }
             Resolved::Push(push) => {
                 for call in &mut planned.calls {
                     call.known_at_run_time = Some("the image digest is known at run time".into());
                 }
                 let reference = format!("{}@(digest of this push)", push.uri);
-                self.predict(binds, Val::ImageRef(reference), "the pushed image, known at run time".into());
+                self.predict(binds, Value::ImageRef(reference), "the pushed image, known at run time".into());
             }
             Resolved::Register(register) => {
                 let family = &register.family;
                 if let Some((name, _)) = register.reuses() {
                     planned.details.push(format!("no change: uses {name}"));
-                    self.ledger.bind(binds, Val::TaskDefinition(name.to_string()));
+                    self.ledger.bind(binds, Value::TaskDefinition(name.to_string()));
                     return Ok(());
                 }
                 let next = self
@@ -314,7 +314,7 @@ impl<'a> Planner<'a> {
                 }
                 self.predict(
                     binds,
-                    Val::TaskDefinition(next.clone()),
+                    Value::TaskDefinition(next.clone()),
                     format!("the revision registered, expected {next}"),
                 );
             }
@@ -355,9 +355,11 @@ impl<'a> Planner<'a> {
                 self.forecast.set_service(&update.service, after);
             }
             Resolved::Update(_) => {}
-            Resolved::RunTask(_) => {
-                self.predict(binds, Val::Task("(the task this step runs)".into()), "the task, known at run time".into())
-            }
+            Resolved::RunTask(_) => self.predict(
+                binds,
+                Value::Task("(the task this step runs)".into()),
+                "the task, known at run time".into(),
+            ),
             Resolved::Rollback(rollback) => {
                 if let RollbackOutcome::To(target) = &rollback.outcome {
                     let mut after = self
@@ -377,7 +379,7 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    fn predict(&mut self, binds: Option<BindingId>, value: Val, what: String) {
+    fn predict(&mut self, binds: Option<BindingId>, value: Value, what: String) {
         if let Some(id) = binds {
             self.predicted.insert(id, what);
         }

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value as Json};
 
 use crate::aws::AwsError;
 use crate::check::pipeline::{self, Register};
-use crate::eval::{ServiceRef, Val};
+use crate::eval::{ServiceRef, Value};
 use crate::resolve::Facts;
 use crate::taskdef::{self, Changes, ContainerChanges, TaskdefError};
 
@@ -24,9 +24,9 @@ pub enum BaseRef {
 /// The base as RegisterTaskDefinition input, and the registered revision a
 /// new one would be compared with (to reuse it when nothing changed).
 pub struct Base {
-    pub input: Map<String, Value>,
+    pub input: Map<String, Json>,
     /// `(family:revision, ARN, its input)` of the revision to compare with.
-    pub current: Option<(String, String, Map<String, Value>)>,
+    pub current: Option<(String, String, Map<String, Json>)>,
     pub family: String,
 }
 
@@ -62,12 +62,12 @@ pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result
             })
         }
         BaseRef::File(path) => {
-            let json: Value = std::fs::read(base_dir.join(path))
+            let json: Json = std::fs::read(base_dir.join(path))
                 .map_err(|e| e.to_string())
                 .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
                 .map_err(|reason| BaseError::File { path: path.clone(), reason })?;
             let input = taskdef::file_input(&json)?;
-            let family = input.get("family").and_then(Value::as_str).unwrap_or_default().to_string();
+            let family = input.get("family").and_then(Json::as_str).unwrap_or_default().to_string();
             let current = match facts.revisions(&family).await?.first() {
                 Some((_, arn)) => {
                     let latest = facts.task_definition(arn).await?;
@@ -85,20 +85,20 @@ pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result
 }
 
 /// The block's changes, with values from `eval`.
-pub fn changes<E>(register: &Register, eval: &dyn Fn(&pipeline::Value) -> Result<Val, E>) -> Result<Changes, E> {
-    let text = |v: &Option<pipeline::Value>| -> Result<Option<String>, E> {
+pub fn changes<E>(register: &Register, eval: &dyn Fn(&pipeline::Expr) -> Result<Value, E>) -> Result<Changes, E> {
+    let text = |v: &Option<pipeline::Expr>| -> Result<Option<String>, E> {
         v.as_ref().map(|v| eval(v).map(|v| v.text())).transpose()
     };
-    let pairs = |v: &Option<pipeline::Value>| -> Result<Vec<(String, String)>, E> {
+    let pairs = |v: &Option<pipeline::Expr>| -> Result<Vec<(String, String)>, E> {
         match v.as_ref().map(eval).transpose()? {
-            Some(Val::Map(entries)) => Ok(entries.into_iter().map(|(k, v)| (k, v.text())).collect()),
+            Some(Value::Map(entries)) => Ok(entries.into_iter().map(|(k, v)| (k, v.text())).collect()),
             _ => Ok(Vec::new()),
         }
     };
     let mut changes = Changes { cpu: text(&register.cpu)?, memory: text(&register.memory)?, containers: Vec::new() };
     for container in &register.containers {
         let command = match container.command.as_ref().map(eval).transpose()? {
-            Some(Val::List(items)) => Some(items.iter().map(Val::text).collect()),
+            Some(Value::List(items)) => Some(items.iter().map(Value::text).collect()),
             _ => None,
         };
         changes.containers.push(ContainerChanges {

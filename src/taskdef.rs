@@ -3,7 +3,7 @@
 //! container overrides applied. Pure functions; `plan` diffs their output and
 //! `run` registers it.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value as Json};
 
 /// The members of RegisterTaskDefinition's input. Everything else a
 /// description carries (ARN, revision, status, requiresAttributes,
@@ -63,11 +63,11 @@ fn list(names: &[String]) -> String {
 /// A description's `taskDefinition` (with its `tags` beside it) reduced to
 /// RegisterTaskDefinition's input. A file goes through [`file_input`]
 /// instead: what someone wrote travels as written.
-pub fn register_input(described: &Value, tags: Option<&Value>) -> Result<Map<String, Value>, TaskdefError> {
+pub fn register_input(described: &Json, tags: Option<&Json>) -> Result<Map<String, Json>, TaskdefError> {
     let mut input = input_fields(described)?;
     // Empty lists are what ECS describes for "none"; leave them out so the
     // input reads as people write it and the tags rule below holds.
-    input.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
+    input.retain(|_, v| !matches!(v, Json::Array(a) if a.is_empty()));
     if let Some(tags) = tags.filter(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
         input.insert("tags".into(), tags.clone());
     }
@@ -79,7 +79,7 @@ pub fn register_input(described: &Value, tags: Option<&Value>) -> Result<Map<Str
 /// as the input to send: output-only fields left out, `null`s left out (old
 /// console exports write every absent field as `null`), and everything else
 /// exactly as written, empty lists included.
-pub fn file_input(file: &Value) -> Result<Map<String, Value>, TaskdefError> {
+pub fn file_input(file: &Json) -> Result<Map<String, Json>, TaskdefError> {
     let mut input = input_fields(file)?;
     if let Some(tags) = file.get("taskDefinition").and(file.get("tags")) {
         input.insert("tags".into(), tags.clone());
@@ -91,10 +91,10 @@ pub fn file_input(file: &Value) -> Result<Map<String, Value>, TaskdefError> {
 
 /// The members of RegisterTaskDefinition's input that a description or a
 /// file holds, unwrapping `{"taskDefinition": …}`.
-fn input_fields(described: &Value) -> Result<Map<String, Value>, TaskdefError> {
+fn input_fields(described: &Json) -> Result<Map<String, Json>, TaskdefError> {
     let described = described.get("taskDefinition").unwrap_or(described);
     let object = described.as_object().ok_or(TaskdefError::Malformed)?;
-    if !object.get("containerDefinitions").is_some_and(Value::is_array) {
+    if !object.get("containerDefinitions").is_some_and(Json::is_array) {
         return Err(TaskdefError::Malformed);
     }
     Ok(object.iter().filter(|(k, _)| INPUT_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -102,13 +102,13 @@ fn input_fields(described: &Value) -> Result<Map<String, Value>, TaskdefError> {
 
 /// Leaves out every object member whose value is `null`, at any depth. A
 /// `null` inside a list is kept: removing it would shift what follows.
-fn drop_nulls(value: &mut Value) {
+fn drop_nulls(value: &mut Json) {
     match value {
-        Value::Object(members) => {
+        Json::Object(members) => {
             members.retain(|_, v| !v.is_null());
             members.values_mut().for_each(drop_nulls);
         }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        Json::Array(items) => items.iter_mut().for_each(drop_nulls),
         _ => {}
     }
 }
@@ -118,29 +118,29 @@ fn drop_nulls(value: &mut Value) {
 /// file wrote `[]` where the description leaves the field out, or left out
 /// a field ECS describes as `[]`. Anything else stays as described, so
 /// comparing the result with the file's input finds every real difference.
-pub fn shaped_like(mut described: Map<String, Value>, written: &Map<String, Value>) -> Map<String, Value> {
+pub fn shaped_like(mut described: Map<String, Json>, written: &Map<String, Json>) -> Map<String, Json> {
     shape_object(&mut described, written);
     described
 }
 
-fn shape_object(described: &mut Map<String, Value>, written: &Map<String, Value>) {
-    let is_empty_list = |v: &Value| v.as_array().is_some_and(Vec::is_empty);
+fn shape_object(described: &mut Map<String, Json>, written: &Map<String, Json>) {
+    let is_empty_list = |v: &Json| v.as_array().is_some_and(Vec::is_empty);
     described.retain(|k, v| written.contains_key(k) || !is_empty_list(v));
     for (key, written) in written {
         match described.get_mut(key) {
             Some(described) => shape_value(described, written),
             None if is_empty_list(written) => {
-                described.insert(key.clone(), Value::Array(Vec::new()));
+                described.insert(key.clone(), Json::Array(Vec::new()));
             }
             None => {}
         }
     }
 }
 
-fn shape_value(described: &mut Value, written: &Value) {
+fn shape_value(described: &mut Json, written: &Json) {
     match (described, written) {
-        (Value::Object(described), Value::Object(written)) => shape_object(described, written),
-        (Value::Array(described), Value::Array(written)) if described.len() == written.len() => {
+        (Json::Object(described), Json::Object(written)) => shape_object(described, written),
+        (Json::Array(described), Json::Array(written)) if described.len() == written.len() => {
             described.iter_mut().zip(written).for_each(|(d, w)| shape_value(d, w));
         }
         _ => {}
@@ -148,29 +148,29 @@ fn shape_value(described: &mut Value, written: &Value) {
 }
 
 /// Applies a `register` block's changes.
-pub fn apply(input: &mut Map<String, Value>, changes: &Changes) -> Result<(), TaskdefError> {
+pub fn apply(input: &mut Map<String, Json>, changes: &Changes) -> Result<(), TaskdefError> {
     if let Some(cpu) = &changes.cpu {
-        input.insert("cpu".into(), Value::String(cpu.clone()));
+        input.insert("cpu".into(), Json::String(cpu.clone()));
     }
     if let Some(memory) = &changes.memory {
-        input.insert("memory".into(), Value::String(memory.clone()));
+        input.insert("memory".into(), Json::String(memory.clone()));
     }
     let definitions =
-        input.get_mut("containerDefinitions").and_then(Value::as_array_mut).ok_or(TaskdefError::Malformed)?;
+        input.get_mut("containerDefinitions").and_then(Json::as_array_mut).ok_or(TaskdefError::Malformed)?;
     let names: Vec<String> =
-        definitions.iter().filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_string)).collect();
+        definitions.iter().filter_map(|d| d.get("name").and_then(Json::as_str).map(str::to_string)).collect();
     for change in &changes.containers {
         let Some(definition) =
-            definitions.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(change.name.as_str()))
+            definitions.iter_mut().find(|d| d.get("name").and_then(Json::as_str) == Some(change.name.as_str()))
         else {
             return Err(TaskdefError::UnknownContainer { name: change.name.clone(), available: names.clone() });
         };
         let definition = definition.as_object_mut().ok_or(TaskdefError::Malformed)?;
         if let Some(image) = &change.image {
-            definition.insert("image".into(), Value::String(image.clone()));
+            definition.insert("image".into(), Json::String(image.clone()));
         }
         if let Some(command) = &change.command {
-            definition.insert("command".into(), command.iter().cloned().map(Value::String).collect());
+            definition.insert("command".into(), command.iter().cloned().map(Json::String).collect());
         }
         merge_by_name(definition, "environment", "value", &change.env);
         merge_by_name(definition, "secrets", "valueFrom", &change.secrets);
@@ -179,18 +179,18 @@ pub fn apply(input: &mut Map<String, Value>, changes: &Changes) -> Result<(), Ta
 }
 
 /// `environment` and `secrets` are lists of `{name, …}`: replace by name, append new.
-fn merge_by_name(definition: &mut Map<String, Value>, field: &str, value_key: &str, entries: &[(String, String)]) {
+fn merge_by_name(definition: &mut Map<String, Json>, field: &str, value_key: &str, entries: &[(String, String)]) {
     if entries.is_empty() {
         return;
     }
-    let list = definition.entry(field).or_insert_with(|| Value::Array(Vec::new()));
+    let list = definition.entry(field).or_insert_with(|| Json::Array(Vec::new()));
     if !list.is_array() {
-        *list = Value::Array(Vec::new());
+        *list = Json::Array(Vec::new());
     }
     let list = list.as_array_mut().expect("made an array above");
     for (name, value) in entries {
         let entry = serde_json::json!({ "name": name, value_key: value });
-        match list.iter_mut().find(|e| e.get("name").and_then(Value::as_str) == Some(name)) {
+        match list.iter_mut().find(|e| e.get("name").and_then(Json::as_str) == Some(name)) {
             Some(existing) => *existing = entry,
             None => list.push(entry),
         }
@@ -198,25 +198,25 @@ fn merge_by_name(definition: &mut Map<String, Value>, field: &str, value_key: &s
 }
 
 /// The container names of a task definition.
-pub fn container_names(input: &Map<String, Value>) -> Vec<String> {
+pub fn container_names(input: &Map<String, Json>) -> Vec<String> {
     input
         .get("containerDefinitions")
-        .and_then(Value::as_array)
-        .map(|defs| defs.iter().filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+        .and_then(Json::as_array)
+        .map(|defs| defs.iter().filter_map(|d| d.get("name").and_then(Json::as_str).map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
 /// Pretty JSON with `secrets` values hidden, for plans and diffs: a
 /// `valueFrom` names where a secret lives, which is itself worth keeping out
 /// of CI logs.
-pub fn display(input: &Map<String, Value>) -> String {
-    let mut shown = Value::Object(input.clone());
-    if let Some(defs) = shown.get_mut("containerDefinitions").and_then(Value::as_array_mut) {
+pub fn display(input: &Map<String, Json>) -> String {
+    let mut shown = Json::Object(input.clone());
+    if let Some(defs) = shown.get_mut("containerDefinitions").and_then(Json::as_array_mut) {
         for def in defs {
-            if let Some(secrets) = def.get_mut("secrets").and_then(Value::as_array_mut) {
+            if let Some(secrets) = def.get_mut("secrets").and_then(Json::as_array_mut) {
                 for secret in secrets {
                     if let Some(value) = secret.get_mut("valueFrom") {
-                        *value = Value::String("(hidden)".into());
+                        *value = Json::String("(hidden)".into());
                     }
                 }
             }
@@ -230,7 +230,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn described() -> Value {
+    fn described() -> Json {
         json!({
             "taskDefinition": {
                 "taskDefinitionArn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:41",
@@ -336,7 +336,7 @@ mod tests {
         });
         let input = file_input(&file).unwrap();
         assert_eq!(
-            Value::Object(input),
+            Json::Object(input),
             json!({
                 "family": "api",
                 "requiresCompatibilities": [],

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ecsflow::check::pipeline::{Action, Base, BindingKind, CircuitBreaker, ParamType, ValueKind, Wait};
+use ecsflow::check::pipeline::{Action, Base, BindingKind, CircuitBreaker, ExprKind, ParamType, Wait};
 use ecsflow::source::check_bytes;
 
 fn checked(name: &str) -> ecsflow::check::pipeline::Pipeline {
@@ -38,7 +38,7 @@ fn the_web_pipeline_resolves_to_ordered_steps() {
     assert_eq!(pipeline.binding(update.service).name, "web");
     assert_eq!(update.circuit_breaker, Some(CircuitBreaker::Rollback));
     // `task-definition = td` points at the binding the register step fills.
-    let Some(ValueKind::Binding(td)) = update.task_definition.as_ref().map(|v| &v.kind) else { panic!() };
+    let Some(ExprKind::Binding(td)) = update.task_definition.as_ref().map(|v| &v.kind) else { panic!() };
     assert_eq!(pipeline.steps[2].binds, Some(*td));
     assert!(matches!(pipeline.binding(*td).kind, BindingKind::StepResult));
 

@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use moto::Moto;
-use serde_json::{json, Value};
+use serde_json::{json, Value as Json};
 
 /// What a `describe-task-definition` export carries that RegisterTaskDefinition does not take.
 const OUTPUT_ONLY: &[&str] = &[
@@ -63,14 +63,14 @@ fn run(moto: &Moto, pipeline: &str, taskdef: &str) -> String {
 /// The file as RegisterTaskDefinition input, worked out independently of
 /// ecsflow: output-only fields out, `null` members out at every depth,
 /// `tags` beside an export's `taskDefinition` brought in, empty lists kept.
-fn expected_input(file: &Value) -> Value {
-    fn drop_nulls(value: &mut Value) {
+fn expected_input(file: &Json) -> Json {
+    fn drop_nulls(value: &mut Json) {
         match value {
-            Value::Object(members) => {
+            Json::Object(members) => {
                 members.retain(|_, v| !v.is_null());
                 members.values_mut().for_each(drop_nulls);
             }
-            Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            Json::Array(items) => items.iter_mut().for_each(drop_nulls),
             _ => {}
         }
     }
@@ -85,12 +85,12 @@ fn expected_input(file: &Value) -> Value {
 }
 
 /// The JSON bodies of the RegisterTaskDefinition requests moto recorded.
-fn recorded_registrations(moto: &Moto) -> Vec<Value> {
+fn recorded_registrations(moto: &Moto) -> Vec<Json> {
     moto::http(moto.port, "POST", "/moto-api/recorder/stop-recording", "").unwrap();
     let recording = moto::http(moto.port, "GET", "/moto-api/recorder/download-recording", "").unwrap();
     recording
         .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|line| serde_json::from_str::<Json>(line).ok())
         .filter(|entry| {
             entry["headers"].as_object().unwrap().iter().any(|(k, v)| {
                 k.eq_ignore_ascii_case("x-amz-target") && v.as_str().unwrap().ends_with(".RegisterTaskDefinition")
@@ -109,7 +109,7 @@ fn recorded_registrations(moto: &Moto) -> Vec<Value> {
 }
 
 /// One ECS call to moto, answered as moto's raw JSON (HTTP/1.0: no chunking).
-fn ecs(moto: &Moto, action: &str, body: &Value) -> Value {
+fn ecs(moto: &Moto, action: &str, body: &Json) -> Json {
     let body = body.to_string();
     let mut stream = TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -128,7 +128,7 @@ fn ecs(moto: &Moto, action: &str, body: &Value) -> Value {
 
 /// What moto stores for an input: it fills in what ECS would default and
 /// keeps everything else as sent. Each default is one of moto's, not ecsflow's.
-fn as_moto_stores(input: &Value) -> Value {
+fn as_moto_stores(input: &Json) -> Json {
     let mut stored = input.clone();
     let members = stored.as_object_mut().unwrap();
     // moto keeps tags beside the task definition, and does not read
@@ -154,7 +154,7 @@ fn as_moto_stores(input: &Value) -> Value {
         }
     }
     for volume in members["volumes"].as_array_mut().unwrap() {
-        if let Some(efs) = volume.get_mut("efsVolumeConfiguration").and_then(Value::as_object_mut) {
+        if let Some(efs) = volume.get_mut("efsVolumeConfiguration").and_then(Json::as_object_mut) {
             efs.entry("rootDirectory").or_insert_with(|| json!("/"));
         }
     }
@@ -165,7 +165,7 @@ fn as_moto_stores(input: &Value) -> Value {
 /// against the file and moto's stored revision against the request.
 fn registers_as_written(name: &str) {
     let moto = Moto::start();
-    let file: Value = serde_json::from_str(&fixture(name)).unwrap();
+    let file: Json = serde_json::from_str(&fixture(name)).unwrap();
     let expected = expected_input(&file);
     let family = expected["family"].as_str().unwrap().to_string();
 
@@ -227,7 +227,7 @@ fn storage_limits_linux_parameters_and_secrets() {
 fn a_second_run_of_an_unchanged_file_registers_nothing() {
     for name in ["firelens.json", "console-export.json", "describe-export.json"] {
         let moto = Moto::start();
-        let file: Value = serde_json::from_str(&fixture(name)).unwrap();
+        let file: Json = serde_json::from_str(&fixture(name)).unwrap();
         let family = expected_input(&file)["family"].as_str().unwrap().to_string();
         register_file(&moto, &fixture(name));
         let out = register_file(&moto, &fixture(name));
@@ -240,7 +240,7 @@ fn a_second_run_of_an_unchanged_file_registers_nothing() {
 #[test]
 fn changes_apply_to_the_file_as_written() {
     let moto = Moto::start();
-    let file: Value = serde_json::from_str(&fixture("console-export.json")).unwrap();
+    let file: Json = serde_json::from_str(&fixture("console-export.json")).unwrap();
     moto.start_recording();
     let pipeline = r#"let _td = register file "taskdef.json" {
   container "findingway" {

@@ -5,26 +5,26 @@
 use std::collections::HashMap;
 
 use super::error::CheckError;
-use super::pipeline::{ContainerOverride, Value};
+use super::pipeline::{ContainerOverride, Expr};
 use super::schema::{self, Attr};
 use super::types::Want;
 use super::Checker;
 use crate::suggest;
-use crate::syntax::ast::{Block, BlockItem, Expr, Ident, Span};
+use crate::syntax::ast::{self, Block, BlockItem, Ident, Span};
 
 /// The checked attributes of one block.
 pub(super) struct Attrs<'e> {
-    values: Vec<(&'static str, Value, &'e Expr)>,
+    values: Vec<(&'static str, Expr, &'e ast::Expr)>,
     words: Vec<(&'static str, &'static str)>,
     pub containers: Vec<ContainerOverride>,
 }
 
 impl<'e> Attrs<'e> {
-    pub fn value(&self, name: &str) -> Option<Value> {
+    pub fn value(&self, name: &str) -> Option<Expr> {
         self.values.iter().find(|(n, ..)| *n == name).map(|(_, v, _)| v.clone())
     }
 
-    pub fn expr(&self, name: &str) -> Option<&'e Expr> {
+    pub fn expr(&self, name: &str) -> Option<&'e ast::Expr> {
         self.values.iter().find(|(n, ..)| *n == name).map(|(.., e)| *e)
     }
 

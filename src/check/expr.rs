@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 
 use super::error::CheckError;
-use super::pipeline::{BindingId, Part, Value, ValueKind};
+use super::pipeline::{BindingId, Expr, ExprKind, Part};
 use super::scope::DefKind;
 use super::types::{Type, Want};
 use super::{validate, Checker};
 use crate::suggest;
-use crate::syntax::ast::{Expr, ExprKind, Ident, Span, StrPart};
+use crate::syntax::ast::{self, Ident, Span, StrPart};
 
 impl Checker<'_> {
-    pub(super) fn expr(&mut self, expr: &Expr) -> (Type, Value) {
+    pub(super) fn expr(&mut self, expr: &ast::Expr) -> (Type, Expr) {
         let span = expr.span;
         let (ty, kind) = match &expr.kind {
-            ExprKind::Str(parts) => {
+            ast::ExprKind::Str(parts) => {
                 let mut checked = Vec::new();
                 for part in parts {
                     match part {
@@ -41,12 +41,12 @@ impl Checker<'_> {
                         }
                     }
                 }
-                (Type::String, ValueKind::Str(checked))
+                (Type::String, ExprKind::Str(checked))
             }
-            ExprKind::Int(n) => (Type::Int, ValueKind::Int(*n)),
-            ExprKind::Bool(b) => (Type::Bool, ValueKind::Bool(*b)),
-            ExprKind::Duration(d) => (Type::Duration, ValueKind::Duration(*d)),
-            ExprKind::List(items) => {
+            ast::ExprKind::Int(n) => (Type::Int, ExprKind::Int(*n)),
+            ast::ExprKind::Bool(b) => (Type::Bool, ExprKind::Bool(*b)),
+            ast::ExprKind::Duration(d) => (Type::Duration, ExprKind::Duration(*d)),
+            ast::ExprKind::List(items) => {
                 let mut element = Type::Invalid;
                 let mut first_span = span;
                 let mut values = Vec::new();
@@ -73,9 +73,9 @@ impl Checker<'_> {
                         });
                     }
                 }
-                (Type::List(Box::new(element)), ValueKind::List(values))
+                (Type::List(Box::new(element)), ExprKind::List(values))
             }
-            ExprKind::Map(entries) => {
+            ast::ExprKind::Map(entries) => {
                 let mut seen: HashMap<&str, Span> = HashMap::new();
                 let mut values = Vec::new();
                 for entry in entries {
@@ -90,20 +90,20 @@ impl Checker<'_> {
                     let value = self.expect(&entry.value, Want::String);
                     values.push((entry.key.name.clone(), value));
                 }
-                (Type::Map, ValueKind::Map(values))
+                (Type::Map, ExprKind::Map(values))
             }
-            ExprKind::Call { callee, args } => return self.call(expr, callee, args),
-            ExprKind::Name(name) => match self.scope.resolve(name, span, &mut self.errors) {
-                Some(id) => (self.scope.def(id).ty.clone(), ValueKind::Binding(id)),
+            ast::ExprKind::Call { callee, args } => return self.call(expr, callee, args),
+            ast::ExprKind::Name(name) => match self.scope.resolve(name, span, &mut self.errors) {
+                Some(id) => (self.scope.def(id).ty.clone(), ExprKind::Binding(id)),
                 // Reported; the pipeline is not produced, so this stands in unevaluated.
-                None => (Type::Invalid, ValueKind::Str(Vec::new())),
+                None => (Type::Invalid, ExprKind::Str(Vec::new())),
             },
         };
-        (ty, Value { span, kind })
+        (ty, Expr { span, kind })
     }
 
-    fn call(&mut self, expr: &Expr, callee: &Ident, args: &[Expr]) -> (Type, Value) {
-        let placeholder = Value { span: expr.span, kind: ValueKind::Str(Vec::new()) };
+    fn call(&mut self, expr: &ast::Expr, callee: &Ident, args: &[ast::Expr]) -> (Type, Expr) {
+        let placeholder = Expr { span: expr.span, kind: ExprKind::Str(Vec::new()) };
         if callee.name != "env" {
             self.errors.push(CheckError::UnknownFunction { name: callee.name.clone(), span: callee.span });
             for arg in args {
@@ -126,11 +126,11 @@ impl Checker<'_> {
         let name = self.expect(&args[0], Want::String);
         self.validate_literal(&args[0], validate::env_name);
         let default = args.get(1).map(|arg| Box::new(self.expect(arg, Want::String)));
-        (Type::String, Value { span: expr.span, kind: ValueKind::Env { name: Box::new(name), default } })
+        (Type::String, Expr { span: expr.span, kind: ExprKind::Env { name: Box::new(name), default } })
     }
 
     /// Checks `expr` against `want`, reporting a mismatch once.
-    pub(super) fn expect(&mut self, expr: &Expr, want: Want) -> Value {
+    pub(super) fn expect(&mut self, expr: &ast::Expr, want: Want) -> Expr {
         let (ty, value) = self.expr(expr);
         if !want.accepts(&ty) {
             self.mismatch(expr, want, &ty);
@@ -138,19 +138,19 @@ impl Checker<'_> {
         value
     }
 
-    fn mismatch(&mut self, expr: &Expr, want: Want, found: &Type) {
+    fn mismatch(&mut self, expr: &ast::Expr, want: Want, found: &Type) {
         let binding = match &expr.kind {
-            ExprKind::Name(name) => self.scope.lookup(name).map(|id| (name.clone(), self.scope.def(id).span)),
+            ast::ExprKind::Name(name) => self.scope.lookup(name).map(|id| (name.clone(), self.scope.def(id).span)),
             _ => None,
         };
         let help = match (want, found, &expr.kind) {
             (_, Type::Image, _) => Some("an `image` is built locally; push it first (`let pushed = push IMAGE to REPOSITORY { tags = [tag] }`) and use the pushed image".into()),
             (Want::Service, Type::String, _) => Some(r#"declare the service with `service NAME = "…"` and use NAME here"#.into()),
             (Want::Repository, Type::String, _) => Some(r#"declare the repository with `repository NAME = "…"` and use NAME here"#.into()),
-            (Want::String | Want::ImageRefOrString | Want::TaskDefinitionOrString, Type::Int, ExprKind::Int(n)) => Some(format!("quote it: \"{n}\"")),
-            (Want::String | Want::ImageRefOrString | Want::TaskDefinitionOrString, Type::Bool, ExprKind::Bool(b)) => Some(format!("quote it: \"{b}\"")),
+            (Want::String | Want::ImageRefOrString | Want::TaskDefinitionOrString, Type::Int, ast::ExprKind::Int(n)) => Some(format!("quote it: \"{n}\"")),
+            (Want::String | Want::ImageRefOrString | Want::TaskDefinitionOrString, Type::Bool, ast::ExprKind::Bool(b)) => Some(format!("quote it: \"{b}\"")),
             (Want::Int, Type::String, kind) if kind.as_literal_str().is_some_and(|s| s.parse::<i64>().is_ok()) => Some("remove the quotes".into()),
-            (Want::Duration, Type::Int, ExprKind::Int(n)) => Some(format!("add a unit: `{n}s` or `{n}m`")),
+            (Want::Duration, Type::Int, ast::ExprKind::Int(n)) => Some(format!("add a unit: `{n}s` or `{n}m`")),
             (Want::StringList, Type::String, _) => Some("put it in a list: `[…]`".into()),
             (Want::TaskDefinitionOrString, Type::ImageRef, _) => Some("register a task definition that uses the image: `let td = register from SERVICE { container \"NAME\" { image = … } }`".into()),
             _ => None,
@@ -172,13 +172,13 @@ impl Checker<'_> {
     /// An enumerated attribute: a bare word from `words`.
     pub(super) fn word(
         &mut self,
-        expr: &Expr,
+        expr: &ast::Expr,
         attribute: &str,
         words: &'static [&'static str],
     ) -> Option<&'static str> {
         let listed = Want::Word(words).to_string();
         match &expr.kind {
-            ExprKind::Name(word) => {
+            ast::ExprKind::Name(word) => {
                 if let Some(found) = words.iter().find(|w| **w == word) {
                     return Some(found);
                 }
@@ -220,7 +220,7 @@ impl Checker<'_> {
         self.errors.push(CheckError::InvalidValue { message: message.into(), span, label: label.into(), help });
     }
 
-    pub(super) fn validate_literal(&mut self, expr: &Expr, check: fn(&str) -> Result<(), validate::Invalid>) {
+    pub(super) fn validate_literal(&mut self, expr: &ast::Expr, check: fn(&str) -> Result<(), validate::Invalid>) {
         if let Some(text) = expr.kind.as_literal_str() {
             if let Err(problem) = check(&text) {
                 self.invalid(expr.span, problem.message, "invalid value", problem.help);
@@ -229,10 +229,10 @@ impl Checker<'_> {
     }
 
     /// An int known before run time: a literal, or an int param's default.
-    pub(super) fn const_int(&self, expr: &Expr) -> Option<(i64, Option<String>)> {
+    pub(super) fn const_int(&self, expr: &ast::Expr) -> Option<(i64, Option<String>)> {
         match &expr.kind {
-            ExprKind::Int(n) => Some((*n, None)),
-            ExprKind::Name(name) => {
+            ast::ExprKind::Int(n) => Some((*n, None)),
+            ast::ExprKind::Name(name) => {
                 let def = self.scope.def(self.scope.lookup(name)?);
                 def.int_default.map(|n| (n, Some(name.clone())))
             }
@@ -242,10 +242,10 @@ impl Checker<'_> {
 
     /// A service operand: checked against `service`, resolved to its binding;
     /// `None` when it is not a service, which is reported.
-    pub(super) fn service(&mut self, expr: &Expr) -> Option<BindingId> {
+    pub(super) fn service(&mut self, expr: &ast::Expr) -> Option<BindingId> {
         let value = self.expect(expr, Want::Service);
         match value.kind {
-            ValueKind::Binding(id) if self.scope.def(id).kind == DefKind::Service => Some(id),
+            ExprKind::Binding(id) if self.scope.def(id).kind == DefKind::Service => Some(id),
             _ => None,
         }
     }

@@ -32,7 +32,7 @@ use std::path::Path;
 use crate::syntax::ast::{self, Item, Span};
 pub use error::CheckError;
 use files::FileSystem;
-use pipeline::{Pipeline, Step, Value};
+use pipeline::{Expr, Pipeline, Step};
 use scope::Scope;
 
 /// What the checker needs to know about where the file lives.
@@ -69,8 +69,8 @@ struct Checker<'c> {
     /// Declarations a file makes once, with where it first made each.
     singletons: HashMap<&'static str, Span>,
     pipeline_name: Option<String>,
-    region: Option<Value>,
-    cluster: Option<Value>,
+    region: Option<Expr>,
+    cluster: Option<Expr>,
     awaited: flow::AwaitedSpans,
 }
 

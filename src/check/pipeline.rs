@@ -13,8 +13,8 @@ pub struct BindingId(pub usize);
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     pub name: String,
-    pub region: Option<Value>,
-    pub cluster: Option<Value>,
+    pub region: Option<Expr>,
+    pub cluster: Option<Expr>,
     pub bindings: Vec<Binding>,
     pub steps: Vec<Step>,
     pub on_failure: Vec<Step>,
@@ -48,16 +48,16 @@ pub struct Binding {
 pub enum BindingKind {
     Param {
         ty: ParamType,
-        default: Option<Value>,
+        default: Option<Expr>,
     },
     Service {
-        name: Value,
+        name: Expr,
     },
     Repository {
-        name: Value,
+        name: Expr,
     },
     /// `let x = expression`.
-    Value(Value),
+    Expr(Expr),
     /// `let x = STEP`: bound when the step succeeds.
     StepResult,
 }
@@ -84,20 +84,20 @@ impl ParamType {
 /// An expression still to be evaluated at run time (params and step results
 /// are known only then).
 #[derive(Debug, Clone)]
-pub struct Value {
+pub struct Expr {
     pub span: Span,
-    pub kind: ValueKind,
+    pub kind: ExprKind,
 }
 
 #[derive(Debug, Clone)]
-pub enum ValueKind {
+pub enum ExprKind {
     Str(Vec<Part>),
     Int(i64),
     Bool(bool),
     Duration(Duration),
-    List(Vec<Value>),
-    Map(Vec<(String, Value)>),
-    Env { name: Box<Value>, default: Option<Box<Value>> },
+    List(Vec<Expr>),
+    Map(Vec<(String, Expr)>),
+    Env { name: Box<Expr>, default: Option<Box<Expr>> },
     Binding(BindingId),
 }
 
@@ -124,20 +124,20 @@ pub enum Action {
     SuspendScaling { service: BindingId },
     ResumeScaling { service: BindingId },
     Update(Update),
-    AwaitStable { services: Vec<BindingId>, timeout: Option<Value> },
+    AwaitStable { services: Vec<BindingId>, timeout: Option<Expr> },
     RunTask(RunTask),
-    Rollback { service: BindingId, to: Option<Value> },
-    Prune { task_definition: Value, keep: Value },
+    Rollback { service: BindingId, to: Option<Expr> },
+    Prune { task_definition: Expr, keep: Expr },
     Parallel(Vec<Step>),
 }
 
 #[derive(Debug, Clone)]
 pub struct Build {
-    pub context: Value,
-    pub dockerfile: Option<Value>,
-    pub target: Option<Value>,
-    pub build_args: Option<Value>,
-    pub platform: Option<Value>,
+    pub context: Expr,
+    pub dockerfile: Option<Expr>,
+    pub target: Option<Expr>,
+    pub build_args: Option<Expr>,
+    pub platform: Option<Expr>,
     pub builder: Option<Builder>,
 }
 
@@ -146,46 +146,46 @@ pub use crate::image::BuilderKind as Builder;
 
 #[derive(Debug, Clone)]
 pub struct Push {
-    pub image: Value,
+    pub image: Expr,
     pub repository: BindingId,
-    pub tags: Value,
+    pub tags: Expr,
 }
 
 #[derive(Debug, Clone)]
 pub struct Register {
     pub base: Base,
     pub containers: Vec<ContainerOverride>,
-    pub cpu: Option<Value>,
-    pub memory: Option<Value>,
+    pub cpu: Option<Expr>,
+    pub memory: Option<Expr>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Base {
     Service(BindingId),
-    File(Value),
-    Family(Value),
+    File(Expr),
+    Family(Expr),
 }
 
 #[derive(Debug, Clone)]
 pub struct ContainerOverride {
     pub name: String,
     pub span: Span,
-    pub image: Option<Value>,
-    pub env: Option<Value>,
-    pub secrets: Option<Value>,
-    pub command: Option<Value>,
+    pub image: Option<Expr>,
+    pub env: Option<Expr>,
+    pub secrets: Option<Expr>,
+    pub command: Option<Expr>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Update {
     pub service: BindingId,
-    pub task_definition: Option<Value>,
-    pub desired_count: Option<Value>,
-    pub min_healthy_percent: Option<Value>,
-    pub max_percent: Option<Value>,
-    pub force_new_deployment: Option<Value>,
+    pub task_definition: Option<Expr>,
+    pub desired_count: Option<Expr>,
+    pub min_healthy_percent: Option<Expr>,
+    pub max_percent: Option<Expr>,
+    pub force_new_deployment: Option<Expr>,
     pub circuit_breaker: Option<CircuitBreaker>,
-    pub health_check_grace: Option<Value>,
+    pub health_check_grace: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,11 +197,11 @@ pub enum CircuitBreaker {
 
 #[derive(Debug, Clone)]
 pub struct RunTask {
-    pub task_definition: Value,
+    pub task_definition: Expr,
     pub like: Option<BindingId>,
     pub containers: Vec<ContainerOverride>,
     pub wait: Wait,
-    pub timeout: Option<Value>,
+    pub timeout: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use super::scope::FileContainers;
 use super::types::Want;
 use super::{schema, taskdef, validate, Checker};
 use crate::suggest;
-use crate::syntax::ast::{self, Block, ExprKind, Span};
+use crate::syntax::ast::{self, Block, Span};
 
 impl Checker<'_> {
     /// Checks a `register`; `None` for a base service that did not resolve.
@@ -38,7 +38,7 @@ impl Checker<'_> {
         for (attribute, check) in [("cpu", validate::cpu as fn(&str) -> _), ("memory", validate::memory)] {
             let Some(expr) = attrs.expr(attribute) else { continue };
             match &expr.kind {
-                ExprKind::Int(n) if *n <= 0 => {
+                ast::ExprKind::Int(n) if *n <= 0 => {
                     self.invalid(expr.span, format!("`{attribute}` must be positive, found {n}"), "not positive", None);
                 }
                 _ => self.validate_literal(expr, check),

@@ -3,12 +3,12 @@
 //! are handed to `steps.rs`.
 
 use super::error::CheckError;
-use super::pipeline::{BindingKind, ParamType, Step, ValueKind};
+use super::pipeline::{BindingKind, ExprKind, ParamType, Step};
 use super::scope::DefKind;
 use super::types::{Type, Want};
 use super::{validate, Checker};
 use crate::suggest;
-use crate::syntax::ast::{Expr, ExprKind, Ident, Item, LetValue, Span};
+use crate::syntax::ast::{self, Ident, Item, LetValue, Span};
 
 impl Checker<'_> {
     /// Records a declaration that may appear once per file; false if repeated.
@@ -95,10 +95,10 @@ impl Checker<'_> {
             Item::Let { name, value: LetValue::Expr(expr) } => {
                 let (ty, value) = self.expr(expr);
                 let target = match value.kind {
-                    ValueKind::Binding(target) => Some(target),
+                    ExprKind::Binding(target) => Some(target),
                     _ => None,
                 };
-                let id = self.scope.define(name, DefKind::Let, ty, BindingKind::Value(value), &mut self.errors);
+                let id = self.scope.define(name, DefKind::Let, ty, BindingKind::Expr(value), &mut self.errors);
                 if let Some(target) = target {
                     self.scope.alias(id, target);
                 }
@@ -117,7 +117,7 @@ impl Checker<'_> {
         }
     }
 
-    fn param(&mut self, name: &Ident, ty: Option<&Ident>, default: Option<&Expr>) {
+    fn param(&mut self, name: &Ident, ty: Option<&Ident>, default: Option<&ast::Expr>) {
         let mut unknown_type = false;
         let param_type = match ty.map(|t| t.name.as_str()) {
             None | Some("string") => ParamType::String,
@@ -145,7 +145,7 @@ impl Checker<'_> {
         let mut int_default = None;
         let default = default.map(|expr| match &expr.kind {
             // `env()` gives text; it is converted to the param's type at run time.
-            ExprKind::Call { args, .. } => {
+            ast::ExprKind::Call { args, .. } => {
                 let (_, value) = self.expr(expr);
                 // The environment decides at run time, so the fallback is no
                 // basis for the rollout arithmetic; it must still fit the type.
@@ -160,7 +160,7 @@ impl Checker<'_> {
             }
             _ => {
                 if param_type == ParamType::String && !unknown_type {
-                    if let ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration(_) = expr.kind {
+                    if let ast::ExprKind::Int(_) | ast::ExprKind::Bool(_) | ast::ExprKind::Duration(_) = expr.kind {
                         let found = self.expr(expr).0;
                         self.errors.push(CheckError::TypeMismatch {
                             expected: "`string`".into(),
@@ -178,7 +178,7 @@ impl Checker<'_> {
                         return self.expr(expr).1;
                     }
                 }
-                if let ExprKind::Int(n) = expr.kind {
+                if let ast::ExprKind::Int(n) = expr.kind {
                     int_default = Some(n);
                 }
                 if unknown_type {

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use super::error::CheckError;
 use super::files::Entry;
-use super::pipeline::{Action, BindingId, Build, Builder, Push, RunTask, Step, Value, ValueKind, Wait};
+use super::pipeline::{Action, BindingId, Build, Builder, Expr, ExprKind, Push, RunTask, Step, Wait};
 use super::scope::FileContainers;
 use super::types::{Type, Want};
 use super::{schema, validate, Checker};
-use crate::syntax::ast::{self, Block, Expr, ExprKind, Span, StepKind};
+use crate::syntax::ast::{self, Block, Span, StepKind};
 
 /// A checked step, with what a `let` that binds it needs to know.
 pub(super) struct CheckedStep {
@@ -39,14 +39,14 @@ impl Checker<'_> {
                 ty = Type::ImageRef;
                 let image = self.expect(image, Want::Image);
                 let repository = match self.expect(repository, Want::Repository).kind {
-                    ValueKind::Binding(id) => Some(id),
+                    ExprKind::Binding(id) => Some(id),
                     _ => None,
                 };
                 let attrs = self.block(name, keyword, block.as_ref(), schema::PUSH, None);
                 if let Some(tags) = attrs.expr("tags") {
                     self.check_tags(tags);
                 }
-                let tags = attrs.value("tags").unwrap_or(Value { span: keyword, kind: ValueKind::List(Vec::new()) });
+                let tags = attrs.value("tags").unwrap_or(Expr { span: keyword, kind: ExprKind::List(Vec::new()) });
                 repository.map(|repository| Action::Push(Push { image, repository, tags }))
             }
             StepKind::Register { base, block } => {
@@ -110,7 +110,7 @@ impl Checker<'_> {
 
     /// The services of an `await-stable`, each once; notes where each is
     /// named, for the flow rules.
-    fn awaited_services(&mut self, keyword: Span, services: &[Expr]) -> Vec<BindingId> {
+    fn awaited_services(&mut self, keyword: Span, services: &[ast::Expr]) -> Vec<BindingId> {
         let mut ids = Vec::new();
         let mut spans = Vec::new();
         let mut listed: HashMap<BindingId, Span> = HashMap::new();
@@ -128,7 +128,7 @@ impl Checker<'_> {
         ids
     }
 
-    fn build(&mut self, keyword: Span, context: &Expr, block: Option<&Block>) -> Build {
+    fn build(&mut self, keyword: Span, context: &ast::Expr, block: Option<&Block>) -> Build {
         let context_value = self.expect(context, Want::String);
         let attrs = self.block("build", keyword, block, schema::BUILD, None);
         if let Some(platform) = attrs.expr("platform") {
@@ -179,8 +179,8 @@ impl Checker<'_> {
         }
     }
 
-    fn check_tags(&mut self, tags: &Expr) {
-        let ExprKind::List(items) = &tags.kind else { return };
+    fn check_tags(&mut self, tags: &ast::Expr) {
+        let ast::ExprKind::List(items) = &tags.kind else { return };
         if items.is_empty() {
             self.invalid(
                 tags.span,
@@ -204,16 +204,16 @@ impl Checker<'_> {
         }
     }
 
-    fn run_task(&mut self, keyword: Span, task_definition: &Expr, block: Option<&Block>) -> RunTask {
+    fn run_task(&mut self, keyword: Span, task_definition: &ast::Expr, block: Option<&Block>) -> RunTask {
         let td = self.expect(task_definition, Want::TaskDefinitionOrString);
         let attrs = self.block("run-task", keyword, block, schema::RUN_TASK, Some(schema::RUN_TASK_CONTAINER));
-        if let ValueKind::Binding(id) = td.kind {
+        if let ExprKind::Binding(id) = td.kind {
             if let Some(known) = self.scope.def(id).containers.clone() {
                 self.check_containers(&attrs.containers, &known);
             }
         }
         let like = match attrs.value("like").map(|v| v.kind) {
-            Some(ValueKind::Binding(id)) => Some(id),
+            Some(ExprKind::Binding(id)) => Some(id),
             _ => None,
         };
         self.positive_duration(attrs.expr("timeout"), "timeout");
@@ -225,8 +225,8 @@ impl Checker<'_> {
         RunTask { task_definition: td, like, wait, timeout: attrs.value("timeout"), containers: attrs.containers }
     }
 
-    fn positive_duration(&mut self, expr: Option<&Expr>, attribute: &str) {
-        if let Some(expr @ Expr { kind: ExprKind::Duration(d), .. }) = expr {
+    fn positive_duration(&mut self, expr: Option<&ast::Expr>, attribute: &str) {
+        if let Some(expr @ ast::Expr { kind: ast::ExprKind::Duration(d), .. }) = expr {
             if *d == Duration::ZERO {
                 self.invalid(
                     expr.span,

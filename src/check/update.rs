@@ -4,11 +4,11 @@
 use super::error::CheckError;
 use super::pipeline::{CircuitBreaker, Update};
 use super::{schema, Checker};
-use crate::syntax::ast::{Block, Expr, ExprKind, Span};
+use crate::syntax::ast::{self, Block, Span};
 
 impl Checker<'_> {
     /// Checks an `update`; `None` when its service did not resolve.
-    pub(super) fn update(&mut self, keyword: Span, service: &Expr, block: Option<&Block>) -> Option<Update> {
+    pub(super) fn update(&mut self, keyword: Span, service: &ast::Expr, block: Option<&Block>) -> Option<Update> {
         let service = self.service(service);
         let attrs = self.block("update", keyword, block, schema::UPDATE, None);
         let desired = attrs.expr("desired-count").and_then(|e| self.const_int(e).map(|c| (c, e.span)));
@@ -54,7 +54,7 @@ impl Checker<'_> {
             self.rollout_progress(*d, *m, *x, *min_span, *max_span, [dp, mp, xp]);
         }
         if let Some(grace) = attrs.expr("health-check-grace") {
-            if let ExprKind::Duration(d) = grace.kind {
+            if let ast::ExprKind::Duration(d) = grace.kind {
                 if d.subsec_nanos() != 0 {
                     self.invalid(
                         grace.span,

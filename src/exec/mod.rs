@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use crate::aws::Aws;
 use crate::check::pipeline::{Action, Pipeline, Step};
-use crate::eval::{Environment, Outcome, Val};
+use crate::eval::{Environment, Outcome, Value};
 use crate::resolve::{Ledger, Resolver};
 use report::{Reporter, StepLabel};
 
@@ -314,7 +314,7 @@ impl<'a> Runner<'a> {
         StepFailure { step: label.clone(), reason: reason.into(), details: Vec::new() }
     }
 
-    fn bind(&self, step: &Step, value: Val) {
+    fn bind(&self, step: &Step, value: Value) {
         if let Some(id) = step.binds {
             self.state.lock().expect("state lock").ledger.scope.set(id, value);
         }

@@ -8,7 +8,7 @@ use super::report::StepLabel;
 use super::{Runner, StepFailure};
 use crate::aws::{ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
-use crate::eval::{ServiceRef, Val};
+use crate::eval::{ServiceRef, Value};
 use crate::register::short;
 use crate::resolve::RunTaskAction;
 
@@ -175,7 +175,7 @@ impl Runner<'_> {
         let Some(task) = tasks.into_iter().next() else {
             return Err(self.fail(label, "ECS started no task"));
         };
-        self.bind(step, Val::Task(task.arn.clone()));
+        self.bind(step, Value::Task(task.arn.clone()));
         let short_id = task_id(&task.arn).to_string();
         if run.wait == Wait::None {
             return Ok(format!("started task {short_id}"));

@@ -9,7 +9,7 @@ use super::report::StepLabel;
 use super::{Runner, StepFailure};
 use crate::aws::{AwsError, ServiceUpdate};
 use crate::check::pipeline::{Step, DEFAULT_AWAIT_TIMEOUT};
-use crate::eval::Val;
+use crate::eval::Value;
 use crate::image::{Builder, ImageError};
 use crate::register::short;
 use crate::resolve::{
@@ -56,7 +56,7 @@ impl Runner<'_> {
 
     async fn register(&self, label: &StepLabel, step: &Step, register: RegisterAction) -> Result<String, StepFailure> {
         if let Some((name, arn)) = register.reuses() {
-            self.bind(step, Val::TaskDefinition(arn.to_string()));
+            self.bind(step, Value::TaskDefinition(arn.to_string()));
             return Ok(format!("no change: uses {name}"));
         }
         let registered = self
@@ -64,7 +64,7 @@ impl Runner<'_> {
             .register_task_definition(&Json::Object(register.input))
             .await
             .map_err(|e| self.aws_failure(label, e))?;
-        self.bind(step, Val::TaskDefinition(registered.arn.clone()));
+        self.bind(step, Value::TaskDefinition(registered.arn.clone()));
         Ok(format!("registered {}", short(&registered.arn)))
     }
 
@@ -194,7 +194,7 @@ impl Runner<'_> {
         };
         let image = builder.build(&build.request, &on_line).await.map_err(|e| self.image_failure(label, e))?;
         self.state.lock().expect("state lock").ledger.images.insert(image.clone(), builder.kind);
-        self.bind(step, Val::Image(image.clone()));
+        self.bind(step, Value::Image(image.clone()));
         Ok(format!(
             "built {} with {} ({} lines of output)",
             image.trim_start_matches("sha256:").chars().take(12).collect::<String>(),
@@ -218,7 +218,7 @@ impl Runner<'_> {
             .await
             .map_err(|e| self.image_failure(label, e))?;
         let reference = format!("{}@{digest}", push.uri);
-        self.bind(step, Val::ImageRef(reference.clone()));
+        self.bind(step, Value::ImageRef(reference.clone()));
         Ok(format!("pushed {reference} (tags {})", push.tags.join(", ")))
     }
 }

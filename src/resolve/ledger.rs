@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use crate::aws::ScalingSuspension;
 use crate::check::pipeline::BindingId;
-use crate::eval::{Scope, ServiceRef, Val};
+use crate::eval::{Scope, ServiceRef, Value};
 use crate::image::BuilderKind;
 
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,7 @@ impl Ledger {
         Ledger { scope, ..Ledger::default() }
     }
 
-    pub fn bind(&mut self, binding: Option<BindingId>, value: Val) {
+    pub fn bind(&mut self, binding: Option<BindingId>, value: Value) {
         if let Some(id) = binding {
             self.scope.set(id, value);
         }

@@ -17,9 +17,9 @@ pub use facts::{Facts, Forecast};
 pub use ledger::{Ledger, ServiceRecord};
 
 use crate::aws::{AwsError, CircuitBreakerState, ContainerRun, RunTaskRequest, ScalingSuspension, ServiceUpdate};
-use crate::check::pipeline::{self, Action, Base, BindingId, CircuitBreaker, Pipeline, Step, Value};
+use crate::check::pipeline::{self, Action, Base, BindingId, CircuitBreaker, Expr, Pipeline, Step};
 use crate::check::pipeline::{DEFAULT_AWAIT_TIMEOUT, DEFAULT_RUN_TASK_TIMEOUT};
-use crate::eval::{Environment, EvalError, Outcome, ServiceRef, Val};
+use crate::eval::{Environment, EvalError, Outcome, ServiceRef, Value};
 use crate::image::{BuildRequest, Builder, BuilderKind};
 use crate::register::{self, family_of, short, BaseRef};
 use crate::syntax::ast::Span;
@@ -125,7 +125,7 @@ pub struct Resolver<'a> {
 type Result<T, E = ResolveError> = std::result::Result<T, E>;
 
 impl<'a> Resolver<'a> {
-    pub fn value(&self, ledger: &Ledger, value: &Value) -> Result<Val> {
+    pub fn value(&self, ledger: &Ledger, value: &Expr) -> Result<Value> {
         match ledger.scope.eval(value, self.env)? {
             Outcome::Known(v) => Ok(v),
             Outcome::Unknown(unknown) => {
@@ -134,18 +134,18 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn text(&self, ledger: &Ledger, value: &Value) -> Result<String> {
+    fn text(&self, ledger: &Ledger, value: &Expr) -> Result<String> {
         Ok(self.value(ledger, value)?.text())
     }
 
-    fn optional_text(&self, ledger: &Ledger, value: &Option<Value>) -> Result<Option<String>> {
+    fn optional_text(&self, ledger: &Ledger, value: &Option<Expr>) -> Result<Option<String>> {
         value.as_ref().map(|v| self.text(ledger, v)).transpose()
     }
 
-    fn int(&self, ledger: &Ledger, value: &Option<Value>) -> Result<Option<i32>> {
+    fn int(&self, ledger: &Ledger, value: &Option<Expr>) -> Result<Option<i32>> {
         let Some(value) = value else { return Ok(None) };
         match self.value(ledger, value)? {
-            Val::Int(n) => i32::try_from(n)
+            Value::Int(n) => i32::try_from(n)
                 .map(Some)
                 .map_err(|_| ResolveError::invalid(format!("{n} is out of range"), value.span, "this number")),
             other => Err(ResolveError::invalid(
@@ -156,16 +156,16 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn pairs(&self, ledger: &Ledger, value: &Option<Value>) -> Result<Vec<(String, String)>> {
+    fn pairs(&self, ledger: &Ledger, value: &Option<Expr>) -> Result<Vec<(String, String)>> {
         match value.as_ref().map(|v| self.value(ledger, v)).transpose()? {
-            Some(Val::Map(entries)) => Ok(entries.into_iter().map(|(k, v)| (k, v.text())).collect()),
+            Some(Value::Map(entries)) => Ok(entries.into_iter().map(|(k, v)| (k, v.text())).collect()),
             _ => Ok(Vec::new()),
         }
     }
 
-    fn list(&self, ledger: &Ledger, value: &Option<Value>) -> Result<Option<Vec<String>>> {
+    fn list(&self, ledger: &Ledger, value: &Option<Expr>) -> Result<Option<Vec<String>>> {
         match value.as_ref().map(|v| self.value(ledger, v)).transpose()? {
-            Some(Val::List(items)) => Ok(Some(items.iter().map(Val::text).collect())),
+            Some(Value::List(items)) => Ok(Some(items.iter().map(Value::text).collect())),
             _ => Ok(None),
         }
     }
@@ -173,7 +173,7 @@ impl<'a> Resolver<'a> {
     /// The service a binding names.
     pub fn service(&self, ledger: &Ledger, id: BindingId) -> ServiceRef {
         match ledger.scope.get(id) {
-            Some(Val::Service(service)) => service.clone(),
+            Some(Value::Service(service)) => service.clone(),
             _ => ServiceRef { cluster: "default".into(), name: self.pipeline.binding(id).name.clone() },
         }
     }
@@ -192,7 +192,7 @@ impl<'a> Resolver<'a> {
             Action::Build(build) => Resolved::Build(self.build(ledger, build)?),
             Action::Push(push) => {
                 let image = match self.value(ledger, &push.image)? {
-                    Val::Image(image) => image,
+                    Value::Image(image) => image,
                     other => {
                         return Err(ResolveError::invalid(
                             format!("`{}` is not an image this run built", other.text()),
@@ -202,11 +202,11 @@ impl<'a> Resolver<'a> {
                     }
                 };
                 let repository = match ledger.scope.get(push.repository) {
-                    Some(Val::Repository(repository)) => repository.clone(),
+                    Some(Value::Repository(repository)) => repository.clone(),
                     _ => return Err(ResolveError::invalid("the repository has no value", span, "in this push")),
                 };
                 let tags = match self.value(ledger, &push.tags)? {
-                    Val::List(items) => items.iter().map(Val::text).collect(),
+                    Value::List(items) => items.iter().map(Value::text).collect(),
                     other => vec![other.text()],
                 };
                 // A name is this account's ECR repository; a URI is used as given.
@@ -296,9 +296,9 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn duration(&self, ledger: &Ledger, value: &Option<Value>) -> Result<Option<Duration>> {
+    fn duration(&self, ledger: &Ledger, value: &Option<Expr>) -> Result<Option<Duration>> {
         Ok(match value.as_ref().map(|v| self.value(ledger, v)).transpose()? {
-            Some(Val::Duration(d)) => Some(d),
+            Some(Value::Duration(d)) => Some(d),
             _ => None,
         })
     }
@@ -369,12 +369,12 @@ impl<'a> Resolver<'a> {
         let service = self.service(ledger, update.service);
         let before = facts.service(&service).await.map_err(|e| ResolveError::aws(e, span))?;
         let grace = match update.health_check_grace.as_ref().map(|v| self.value(ledger, v)).transpose()? {
-            Some(Val::Duration(d)) => Some(i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+            Some(Value::Duration(d)) => Some(i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
             _ => None,
         };
         let force = matches!(
             update.force_new_deployment.as_ref().map(|v| self.value(ledger, v)).transpose()?,
-            Some(Val::Bool(true))
+            Some(Value::Bool(true))
         );
         let request = ServiceUpdate {
             cluster: service.cluster.clone(),
@@ -428,7 +428,7 @@ impl<'a> Resolver<'a> {
         facts: &impl Facts,
         ledger: &Ledger,
         service: BindingId,
-        to: &Option<Value>,
+        to: &Option<Expr>,
         span: Span,
         moment: Moment,
     ) -> Result<RollbackAction> {
@@ -480,13 +480,13 @@ impl<'a> Resolver<'a> {
         &self,
         facts: &impl Facts,
         ledger: &Ledger,
-        task_definition: &Value,
-        keep: &Value,
+        task_definition: &Expr,
+        keep: &Expr,
         span: Span,
     ) -> Result<PruneAction> {
         let family = family_of(&self.text(ledger, task_definition)?);
         let keep = match self.value(ledger, keep)? {
-            Val::Int(n) if n >= 1 => n as usize,
+            Value::Int(n) if n >= 1 => n as usize,
             other => {
                 return Err(ResolveError::invalid(
                     format!("`keep` must be at least 1, found {}", other.text()),
@@ -564,8 +564,8 @@ fn breaker_word(breaker: Option<CircuitBreakerState>) -> &'static str {
 }
 
 /// Every value a step reads (for `parallel`, its steps' values).
-pub fn values_read(step: &Step) -> Vec<&Value> {
-    let mut values: Vec<&Value> = Vec::new();
+pub fn values_read(step: &Step) -> Vec<&Expr> {
+    let mut values: Vec<&Expr> = Vec::new();
     match &step.action {
         Action::Build(b) => {
             values.push(&b.context);
@@ -611,23 +611,23 @@ pub fn values_read(step: &Step) -> Vec<&Value> {
 
 /// The bindings a step's values refer to, each once, in order.
 pub fn bindings_read(step: &Step) -> Vec<BindingId> {
-    fn walk(value: &Value, out: &mut Vec<BindingId>) {
-        use crate::check::pipeline::{Part, ValueKind};
+    fn walk(value: &Expr, out: &mut Vec<BindingId>) {
+        use crate::check::pipeline::{ExprKind, Part};
         match &value.kind {
-            ValueKind::Binding(id) => out.push(*id),
-            ValueKind::Str(parts) => out.extend(parts.iter().filter_map(|p| match p {
+            ExprKind::Binding(id) => out.push(*id),
+            ExprKind::Str(parts) => out.extend(parts.iter().filter_map(|p| match p {
                 Part::Binding(id, _) => Some(*id),
                 Part::Text(_) => None,
             })),
-            ValueKind::List(items) => items.iter().for_each(|v| walk(v, out)),
-            ValueKind::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, out)),
-            ValueKind::Env { name, default } => {
+            ExprKind::List(items) => items.iter().for_each(|v| walk(v, out)),
+            ExprKind::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, out)),
+            ExprKind::Env { name, default } => {
                 walk(name, out);
                 if let Some(default) = default {
                     walk(default, out);
                 }
             }
-            ValueKind::Int(_) | ValueKind::Bool(_) | ValueKind::Duration(_) => {}
+            ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration(_) => {}
         }
     }
     let mut out = Vec::new();
