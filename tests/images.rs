@@ -4,6 +4,8 @@
 
 #[path = "common/aws_setup.rs"]
 mod aws_setup;
+#[path = "common/calls.rs"]
+mod calls;
 mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -121,9 +123,10 @@ fn the_example_pipeline_builds_on_a_local_base_and_rolls_out() {
     let build = BuildEnv::new();
     build.busybox_base();
     // pipelines/web.ecsflow deploys to eu-west-1: prepare that region.
-    let setup = r#"
-import boto3, sys
-kw = dict(endpoint_url=sys.argv[1], region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+    boto3(
+        &emulator,
+        "eu-west-1",
+        r#"
 ecs = boto3.client("ecs", **kw); ecr = boto3.client("ecr", **kw); aas = boto3.client("application-autoscaling", **kw)
 ecr.create_repository(repositoryName="web-app")
 ecs.create_cluster(clusterName="prod")
@@ -132,19 +135,111 @@ ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desired
     deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
 aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/prod/web", ScalableDimension="ecs:service:DesiredCount",
     MinCapacity=1, MaxCapacity=4, SuspendedState={"DynamicScalingInSuspended": False, "DynamicScalingOutSuspended": True, "ScheduledScalingSuspended": False})
-"#;
-    let status = Command::new(moto::venv_bin("python")).args(["-c", setup, &emulator.endpoint()]).status().unwrap();
-    assert!(status.success());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+"#,
+    );
     let mut env = build.env(registry.port);
     env.push(("GITHUB_SHA".into(), "abc123".into()));
-    let run = ecsflow(&emulator, root, &env, &["run", "pipelines/web.ecsflow"]);
-    assert_eq!(run.code, 0, "{}", run.out);
+    // The plan first: the run makes exactly the calls it lists.
+    let (plan, out) = plan_then_run(&emulator, &env, "pipelines/web.ecsflow");
     let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    assert_eq!(
+        plan["steps"][1]["calls"],
+        serde_json::json!([{"api": "ecr:PutImage", "target": format!("{host}/web-app"),
+            "known_at_run_time": "the image digest is known at run time"}])
+    );
     let digest = registry.digest("web-app", "abc123").expect("pushed with the commit's tag");
-    assert!(run.out.contains(&format!("pushed {host}/web-app@{digest} (tags abc123, prod)")), "{}", run.out);
-    assert!(run.out.contains("✓ await-stable web web stable on web:2 (2/2 running)"), "{}", run.out);
-    assert!(run.out.contains("restored (scale-in active, scale-out suspended, scheduled active)"), "{}", run.out);
+    assert!(out.contains(&format!("pushed {host}/web-app@{digest} (tags abc123, prod)")), "{out}");
+    assert!(out.contains("✓ await-stable web web stable on web:2 (2/2 running)"), "{out}");
+    assert!(out.contains("restored (scale-in active, scale-out suspended, scheduled active)"), "{out}");
+}
+
+/// Runs `plan` then `run` on a pipeline of this repository, holding the run
+/// to the plan's calls; returns the plan and the run's output.
+fn plan_then_run(emulator: &Emulator, env: &[(String, String)], pipeline: &str) -> (serde_json::Value, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ecsflow = |args: &[&str]| {
+        let run = ecsflow(emulator, root, env, args);
+        (run.code, run.out, String::new())
+    };
+    calls::plan_then_run(emulator, &ecsflow, pipeline, &[])
+}
+
+/// Runs Python with boto3 against the emulator: `setup` sees `kw`, the
+/// client arguments for `region`.
+fn boto3(emulator: &Emulator, region: &str, setup: &str) {
+    let script = format!(
+        "import boto3, sys\nkw = dict(endpoint_url=sys.argv[1], region_name={region:?}, aws_access_key_id=\"test\", aws_secret_access_key=\"test\")\n{setup}"
+    );
+    let status = Command::new(moto::venv_bin("python")).args(["-c", &script, &emulator.endpoint()]).status().unwrap();
+    assert!(status.success(), "the account setup failed");
+}
+
+#[test]
+fn the_example_migration_pipeline_plans_and_runs_the_same_calls() {
+    let emulator = Emulator::start(0.2);
+    let registry = Registry::start(MOTO_PASSWORD);
+    let build = BuildEnv::new();
+    build.busybox_base();
+    // An awsvpc Fargate service `api`, as pipelines/migrate.ecsflow expects in eu-west-1.
+    boto3(
+        &emulator,
+        "eu-west-1",
+        r#"
+ec2 = boto3.client("ec2", **kw); ecs = boto3.client("ecs", **kw); ecr = boto3.client("ecr", **kw)
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+group = ec2.create_security_group(GroupName="api", Description="api", VpcId=vpc)["GroupId"]
+ecr.create_repository(repositoryName="api")
+ecs.create_cluster(clusterName="prod")
+td = ecs.register_task_definition(family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
+    containerDefinitions=[{"name": "api", "image": "api:v1", "memory": 1024}])["taskDefinition"]["taskDefinitionArn"]
+ecs.create_service(cluster="prod", serviceName="api", taskDefinition=td, desiredCount=2, launchType="FARGATE",
+    networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+    deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+"#,
+    );
+    let mut env = build.env(registry.port);
+    env.push(("GITHUB_SHA".into(), "abc123".into()));
+    let (plan, out) = plan_then_run(&emulator, &env, "pipelines/migrate.ecsflow");
+    assert!(registry.digest("api", "abc123").is_some(), "{out}");
+    assert_eq!(plan["steps"][3]["calls"][0]["api"], "ecs:RunTask");
+    assert_eq!(plan["steps"][3]["calls"][0]["target"], "prod/api:2");
+    assert!(out.contains("exited 0"), "{out}");
+}
+
+#[test]
+fn the_example_parallel_pipeline_plans_and_runs_the_same_calls() {
+    let emulator = Emulator::start(0.2);
+    let registry = Registry::start(MOTO_PASSWORD);
+    let build = BuildEnv::new();
+    build.busybox_base();
+    boto3(
+        &emulator,
+        "us-east-1",
+        r#"
+ecs = boto3.client("ecs", **kw)
+ecs.create_cluster(clusterName="shop")
+for name in ["frontend", "checkout"]:
+    td = ecs.register_task_definition(family=name, containerDefinitions=[{"name": name, "image": name + ":v1", "memory": 256}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="shop", serviceName=name, taskDefinition=td, desiredCount=1,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+"#,
+    );
+    let mut env = build.env(registry.port);
+    env.push(("GITHUB_SHA".into(), "abc123".into()));
+    let (plan, out) = plan_then_run(&emulator, &env, "pipelines/parallel.ecsflow");
+    let digest = registry.digest("storefront", "abc123").expect("pushed with the commit's tag");
+    assert_eq!(registry.digest("storefront", "latest").as_deref(), Some(digest.as_str()));
+    // Both updates sit in one parallel block, each with its service.
+    let updates: Vec<&str> = plan["steps"][3]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["calls"][0]["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(updates, ["shop/frontend", "shop/checkout"]);
+    assert!(out.contains("frontend stable on frontend:2"), "{out}");
 }
 
 #[test]

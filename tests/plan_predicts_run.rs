@@ -5,6 +5,8 @@
 
 #[path = "common/aws_setup.rs"]
 mod aws_setup;
+#[path = "common/calls.rs"]
+mod calls;
 mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -15,13 +17,10 @@ use std::path::Path;
 use std::process::Command;
 
 use aws_setup::Account;
-use base64::Engine as _;
+use calls::planned_groups;
 use emulator::Emulator;
 
 const TIME_SCALE: f64 = 0.2;
-
-/// `(api, target)`, as plan names calls.
-type Call = (String, String);
 
 fn ecsflow(emulator: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
@@ -42,98 +41,8 @@ fn ecsflow(emulator: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, Stri
     )
 }
 
-/// Plan's calls as groups: one group a step, and one for a whole `parallel`
-/// block, whose calls may come in any order.
-fn planned_groups(steps: &serde_json::Value) -> Vec<Vec<Call>> {
-    fn calls(step: &serde_json::Value, out: &mut Vec<Call>) {
-        for call in step["calls"].as_array().unwrap() {
-            out.push((call["api"].as_str().unwrap().to_string(), call["target"].as_str().unwrap().to_string()));
-        }
-        for child in step["steps"].as_array().into_iter().flatten() {
-            calls(child, out);
-        }
-    }
-    steps
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|step| {
-            let mut group = Vec::new();
-            calls(step, &mut group);
-            group
-        })
-        .filter(|group| !group.is_empty())
-        .collect()
-}
-
-/// The mutating calls moto recorded, named as plan names them.
-fn recorded_calls(emulator: &Emulator) -> Vec<Call> {
-    emulator.post("/moto-api/recorder/stop-recording", "");
-    let recording = emulator.get("/moto-api/recorder/download-recording");
-    let mut calls = Vec::new();
-    for line in recording.lines() {
-        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-        let headers = entry["headers"].as_object().unwrap();
-        if headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal")) {
-            continue;
-        }
-        let Some(target) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")) else { continue };
-        let (service, action) = target.1.as_str().unwrap().split_once('.').unwrap();
-        if ["Describe", "List", "Get"].iter().any(|read| action.starts_with(read)) {
-            continue;
-        }
-        let body = entry["body"].as_str().unwrap_or_default();
-        let body = if entry["body_encoded"] == true {
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap()
-        } else {
-            body.to_string()
-        };
-        let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
-        let short = |arn: String| arn.rsplit('/').next().unwrap_or_default().to_string();
-        let (api, target) = match (service, action) {
-            (s, "UpdateService") if s.starts_with("AmazonEC2ContainerService") => {
-                ("ecs:UpdateService", format!("{}/{}", text("cluster"), text("service")))
-            }
-            (s, "RegisterTaskDefinition") if s.starts_with("AmazonEC2ContainerService") => {
-                ("ecs:RegisterTaskDefinition", text("family"))
-            }
-            (s, "DeregisterTaskDefinition") if s.starts_with("AmazonEC2ContainerService") => {
-                ("ecs:DeregisterTaskDefinition", short(text("taskDefinition")))
-            }
-            (s, "RunTask") if s.starts_with("AmazonEC2ContainerService") => {
-                ("ecs:RunTask", format!("{}/{}", text("cluster"), short(text("taskDefinition"))))
-            }
-            ("AnyScaleFrontendService", "RegisterScalableTarget") => {
-                ("application-autoscaling:RegisterScalableTarget", text("ResourceId"))
-            }
-            (service, action) => panic!("a mutating call this test does not know: {service}.{action}"),
-        };
-        calls.push((api.to_string(), target));
-    }
-    calls
-}
-
-/// Plans, runs, and holds the run to the plan. Returns the plan's JSON.
 fn plan_then_run(emulator: &Emulator, dir: &Path, pipeline: &str, args: &[&str]) -> serde_json::Value {
-    let (code, stdout, stderr) = ecsflow(emulator, dir, &[&["plan", pipeline, "--format", "json"], args].concat());
-    assert!(code == 0 || code == 2, "plan failed ({code}):\n{stdout}\n{stderr}");
-    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    emulator.start_recording();
-    let (code, stdout, stderr) = ecsflow(emulator, dir, &[&["run", pipeline, "--format", "plain"], args].concat());
-    assert_eq!(code, 0, "run failed:\n{stdout}\n{stderr}");
-    let mut recorded = recorded_calls(emulator).into_iter();
-    let groups = planned_groups(&plan["steps"]);
-    for group in &groups {
-        let mut planned = group.clone();
-        let mut made: Vec<Call> = recorded.by_ref().take(planned.len()).collect();
-        planned.sort();
-        made.sort();
-        assert_eq!(made, planned, "the run's calls differ from the plan's\nplan: {groups:#?}\nrun output:\n{stdout}");
-    }
-    let extra: Vec<Call> = recorded.collect();
-    assert!(extra.is_empty(), "the run made calls the plan did not list: {extra:?}\nplan: {groups:#?}");
-    plan
+    calls::plan_then_run(emulator, &|args: &[&str]| ecsflow(emulator, dir, args), pipeline, args).0
 }
 
 fn project(name: &str, source: &str) -> tempfile::TempDir {
