@@ -9,6 +9,9 @@ use super::emulator::Emulator;
 /// `(api, target)`, as plan names calls.
 pub type Call = (String, String);
 
+/// Runs the binary with these arguments: `(exit code, stdout, stderr)`.
+pub type Ecsflow<'a> = &'a dyn Fn(&[&str]) -> (i32, String, String);
+
 /// Plan's calls as groups: one group a step, and one for a whole `parallel`
 /// block, whose calls may come in any order.
 pub fn planned_groups(steps: &serde_json::Value) -> Vec<Vec<Call>> {
@@ -85,7 +88,7 @@ pub fn recorded_calls(emulator: &Emulator) -> Vec<Call> {
 /// the run's output.
 pub fn plan_then_run(
     emulator: &Emulator,
-    ecsflow: &dyn Fn(&[&str]) -> (i32, String, String),
+    ecsflow: Ecsflow<'_>,
     pipeline: &str,
     args: &[&str],
 ) -> (serde_json::Value, String) {
