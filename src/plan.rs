@@ -280,9 +280,7 @@ impl<'a> Planner<'a> {
                 self.predict(binds, Value::Image(image), "the image ID, known at run time".into());
             }
             Resolved::Push(push) => {
-                for call in &mut planned.calls {
-                    call.known_at_run_time = Some("the image digest is known at run time".into());
-                }
+                note(&mut planned.calls, "the image digest is known at run time");
                 let reference = format!("{}@(digest of this push)", push.uri);
                 self.predict(binds, Value::ImageRef(reference), "the pushed image, known at run time".into());
             }
@@ -309,9 +307,7 @@ impl<'a> Planner<'a> {
                 });
                 planned.diff =
                     Some(unified_diff(&before, &taskdef::display(&register.input), &from, &format!("{next} (new)")));
-                for call in &mut planned.calls {
-                    call.known_at_run_time = Some(format!("ECS numbers the revision at run time: expected {next}"));
-                }
+                note(&mut planned.calls, &format!("ECS numbers the revision at run time: expected {next}"));
                 self.predict(
                     binds,
                     Value::TaskDefinition(next.clone()),
@@ -403,6 +399,16 @@ impl<'a> Planner<'a> {
             }],
             steps: Vec::new(),
         }
+    }
+}
+
+/// Adds what only the run will know to each call, after what is there.
+fn note(calls: &mut [Call], what: &str) {
+    for call in calls {
+        call.known_at_run_time = Some(match call.known_at_run_time.take() {
+            Some(before) => format!("{what}; {before}"),
+            None => what.to_string(),
+        });
     }
 }
 
