@@ -81,6 +81,71 @@ on-failure {
 }
 "#;
 
+const PLANNED: &str = r#"plan for pipeline `deploy` in us-east-1
+
+~ let td = register from web  (line 7)
+    registers web:4
+    --- web:1
+    +++ web:4 (new)
+    @@ -6,10 +6,14 @@
+             {
+               "name": "LOG_LEVEL",
+               "value": "info"
+    +        },
+    +        {
+    +          "name": "RELEASE",
+    +          "value": "r42"
+             }
+           ],
+           "essential": true,
+    -      "image": "nginx:1.25",
+    +      "image": "nginx:1.26",
+           "memory": 256,
+           "mountPoints": [],
+           "name": "web",
+    @@ -18,6 +22,10 @@
+             {
+               "name": "DB_PASSWORD",
+               "valueFrom": "(hidden)"
+    +        },
+    +        {
+    +          "name": "API_KEY",
+    +          "valueFrom": "(hidden)"
+             }
+           ],
+           "volumesFrom": []
+    → ecs:RegisterTaskDefinition web (ECS numbers the revision at run time: expected web:4)
+~ suspend-scaling web  (line 14)
+    scale-in suspended, scale-out active, scheduled active → all suspended
+    → application-autoscaling:RegisterScalableTarget service/prod/web
+~ update web  (line 15)
+    task-definition: web:1 → web:4
+    desired-count: 2 → 3
+    circuit-breaker: off → rollback
+    rolls out web (desired 3)
+    → ecs:UpdateService prod/web (`td` is the revision registered, expected web:4)
+  await-stable web  (line 20)
+    waits for web to be stable (timeout 10m)
+~ resume-scaling web  (line 21)
+    all suspended → scale-in suspended, scale-out active, scheduled active
+    → application-autoscaling:RegisterScalableTarget service/prod/web
+~ prune td keep 1  (line 22)
+    deregisters web:3, web:2 of `web`, keeping the newest 1
+    keeps web:1: prod/web returns to it on rollback
+    → ecs:DeregisterTaskDefinition web:3 (`td` is the revision registered, expected web:4)
+    → ecs:DeregisterTaskDefinition web:2 (`td` is the revision registered, expected web:4)
+
+on failure (as after a failure at the last step):
+    restore the scaling of web  (line 14)
+      automatic while `suspend-scaling web` holds it: all suspended → scale-in suspended, scale-out active, scheduled active
+      → application-autoscaling:RegisterScalableTarget service/prod/web
+  ~ rollback web  (line 24)
+      rolls web back: web:4 → web:1
+      → ecs:UpdateService prod/web
+
+5 steps would change something
+"#;
+
 #[test]
 fn plan_shows_every_change_and_calls_only_read_only_apis() {
     let moto = Moto::start();
@@ -89,25 +154,11 @@ fn plan_shows_every_change_and_calls_only_read_only_apis() {
     let run = plan(&moto, DEPLOY, &[]);
     assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
 
-    let out = &run.stdout;
-    assert!(out.starts_with("plan for pipeline `deploy` in us-east-1\n"), "{out}");
-    // The new revision, as a diff against the live one.
-    assert!(out.contains("registers web:4"), "{out}");
-    assert!(out.contains("-      \"image\": \"nginx:1.25\","), "{out}");
-    assert!(out.contains("+      \"image\": \"nginx:1.26\","), "{out}");
-    assert!(out.contains("+          \"name\": \"RELEASE\","), "{out}");
-    // Secrets' sources never show.
-    assert!(out.contains("\"valueFrom\": \"(hidden)\""), "{out}");
-    assert!(!out.contains("parameter/db") && !out.contains("secret:api-key"), "{out}");
-    assert!(out.contains("scale-in suspended, scale-out active, scheduled active → all suspended"), "{out}");
-    assert!(out.contains("rolls out web (desired 3)"), "{out}");
-    assert!(out.contains("task-definition: web:1 → web:4"), "{out}");
-    assert!(out.contains("desired-count: 2 → 3"), "{out}");
-    assert!(out.contains("circuit-breaker: off → rollback"), "{out}");
-    assert!(out.contains("all suspended → scale-in suspended, scale-out active, scheduled active"), "{out}");
-    // web:1 is live and the rollback target; web:4 would be new: 2 and 3 go.
-    assert!(out.contains("deregisters web:3, web:2 of `web`, keeping the newest 1"), "{out}");
-    assert!(out.ends_with("5 steps would change something\n"), "{out}");
+    // The new revision as a diff against the live one, secrets' sources
+    // hidden; web:1 is live and the rollback target, web:4 would be new, so
+    // 2 and 3 go; every change with the call that makes it.
+    assert_eq!(run.stdout, PLANNED, "{}", run.stdout);
+    assert!(!run.stdout.contains("parameter/db") && !run.stdout.contains("secret:api-key"));
     assert!(!run.stdout.contains("test-secret-value") && !run.stderr.contains("test-secret-value"));
 
     let actions = moto.recorded_actions();
@@ -127,8 +178,11 @@ fn an_up_to_date_pipeline_plans_no_change_and_exits_0() {
     let source = "cluster = \"prod\"\nservice web = \"web\"\nlet td = register from web {\n  container \"web\" { image = \"nginx:1.25\" }\n}\nupdate web { task-definition = td, desired-count = 2 }\nawait-stable web\n";
     let run = plan(&moto, source, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("no change: uses web:1"), "{}", run.stdout);
-    assert!(run.stdout.ends_with("no changes: running this pipeline would change nothing\n"), "{}", run.stdout);
+    // Nothing changes, so no call is listed.
+    assert_eq!(
+        run.stdout,
+        "plan for pipeline `deploy` in us-east-1\n\n  let td = register from web  (line 3)\n    no change: uses web:1\n  update web  (line 6)\n    no change\n  await-stable web  (line 7)\n    waits for web to be stable (timeout 10m)\n\nno changes: running this pipeline would change nothing\n"
+    );
 }
 
 #[test]
