@@ -57,6 +57,9 @@ pub struct Planner<'a> {
     ledger: Ledger,
     /// Bindings whose value the plan predicts, and what is known only at run time.
     predicted: HashMap<BindingId, String>,
+    /// Predicted bindings that may turn out to be what already runs (an
+    /// image whose digest is known only once pushed).
+    uncertain: std::collections::HashSet<BindingId>,
     /// Scaling the steps suspend: the clean-up restores it.
     suspends: Vec<Suspended>,
 }
@@ -71,6 +74,7 @@ impl<'a> Planner<'a> {
             forecast: Forecast::new(aws),
             ledger,
             predicted: HashMap::new(),
+            uncertain: Default::default(),
             suspends: Vec::new(),
         }
     }
@@ -80,13 +84,12 @@ impl<'a> Planner<'a> {
         for step in &self.pipeline.steps {
             steps.push(self.step(step, Moment::Steps).await?);
         }
-        // After a failure: the clean-up first restores suspended scaling,
-        // then runs `on-failure`. Shown as after a failure at the last step,
-        // when the run has done the most to undo.
-        let mut on_failure = Vec::new();
-        for suspended in &self.suspends {
-            on_failure.push(self.restore_scaling(suspended));
-        }
+        // After a failure the clean-up first restores the scaling a suspend
+        // holds (if the failure comes while it does), then runs `on-failure`,
+        // shown as after a failure at the last step, when the run has done the
+        // most to undo; then it restores what `on-failure` itself suspended.
+        let mut on_failure: Vec<PlannedStep> = self.suspends.iter().map(|s| self.restore_scaling(s)).collect();
+        let suspended_before = self.suspends.len();
         for step in &self.pipeline.on_failure {
             let planned = match self.step(step, Moment::OnFailure).await {
                 Ok(planned) => planned,
@@ -97,6 +100,11 @@ impl<'a> Planner<'a> {
             };
             on_failure.push(planned);
         }
+        let held: Vec<&Suspended> = self.suspends[suspended_before..]
+            .iter()
+            .filter(|s| self.ledger.suspended.iter().any(|(service, _)| *service == s.service))
+            .collect();
+        on_failure.extend(held.into_iter().map(|s| self.restore_scaling(s)));
         let changes = steps.iter().any(|s| s.changes);
         Ok(Plan { pipeline: self.pipeline.name.clone(), region: self.aws.region.clone(), changes, steps, on_failure })
     }
@@ -118,12 +126,31 @@ impl<'a> Planner<'a> {
         step: &'s Step,
         moment: Moment,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<PlannedStep, PlanError>> + 's>> {
+        Box::pin(async move { self.step_seeing(step, moment, None).await })
+    }
+
+    /// Plans a step. Inside `parallel`, `seen` is the account and the ledger
+    /// as the block found them: `run` starts every step of a block at once,
+    /// so none resolves against what a sibling does.
+    fn step_seeing<'s>(
+        &'s mut self,
+        step: &'s Step,
+        moment: Moment,
+        seen: Option<&'s (Forecast<'a>, Ledger)>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<PlannedStep, PlanError>> + 's>> {
         Box::pin(async move {
-            let resolved = self.resolver.resolve(&self.forecast, &self.ledger, step, moment).await?;
+            let resolved = match seen {
+                Some((forecast, ledger)) => self.resolver.resolve(forecast, ledger, step, moment).await?,
+                None => self.resolver.resolve(&self.forecast, &self.ledger, step, moment).await?,
+            };
             if let Resolved::Parallel(children) = resolved {
+                let start = match seen {
+                    Some((forecast, ledger)) => (forecast.fork(), ledger.clone()),
+                    None => (self.forecast.fork(), self.ledger.clone()),
+                };
                 let mut planned = Vec::new();
                 for child in children {
-                    planned.push(self.step(child, moment).await?);
+                    planned.push(self.step_seeing(child, moment, Some(&start)).await?);
                 }
                 let changes = planned.iter().any(|p| p.changes);
                 let mut parallel =
@@ -138,8 +165,24 @@ impl<'a> Planner<'a> {
                 .map(|(id, what)| format!("`{}` is {what}", self.pipeline.binding(id).name))
                 .collect();
             if !depends.is_empty() {
+                // Whether a register or an update is needed may only be known
+                // then: a rebuilt image can have the digest already deployed.
+                let uncertain = crate::resolve::bindings_read(step).iter().any(|id| self.uncertain.contains(id));
+                let skip = match &resolved {
+                    Resolved::Register(register) if uncertain => {
+                        if let Some(id) = step.binds {
+                            self.uncertain.insert(id);
+                        }
+                        register
+                            .current
+                            .as_ref()
+                            .map(|(name, _, _)| format!("; not made if the result equals {name} then"))
+                    }
+                    Resolved::Update(_) if uncertain => Some("; not made if nothing changes then".to_string()),
+                    _ => None,
+                };
                 for call in &mut calls {
-                    call.known_at_run_time = Some(depends.join("; "));
+                    call.known_at_run_time = Some(format!("{}{}", depends.join("; "), skip.as_deref().unwrap_or("")));
                 }
             }
             let mut planned = self.render(step, &resolved, calls);
@@ -278,17 +321,19 @@ impl<'a> Planner<'a> {
                     self.ledger.images.insert(image.clone(), builder.kind);
                 }
                 self.predict(binds, Value::Image(image), "the image ID, known at run time".into());
+                self.uncertain.extend(binds);
             }
             Resolved::Push(push) => {
                 note(&mut planned.calls, "the image digest is known at run time");
                 let reference = format!("{}@(digest of this push)", push.uri);
                 self.predict(binds, Value::ImageRef(reference), "the pushed image, known at run time".into());
+                self.uncertain.extend(binds);
             }
             Resolved::Register(register) => {
                 let family = &register.family;
-                if let Some((name, _)) = register.reuses() {
+                if let Some((name, arn)) = register.reuses() {
                     planned.details.push(format!("no change: uses {name}"));
-                    self.ledger.bind(binds, Value::TaskDefinition(name.to_string()));
+                    self.ledger.bind(binds, Value::TaskDefinition(arn.to_string()));
                     return Ok(());
                 }
                 let next = self
@@ -314,12 +359,11 @@ impl<'a> Planner<'a> {
                     format!("the revision registered, expected {next}"),
                 );
             }
-            Resolved::Scaling(scaling) => match (scaling.change, scaling.current) {
-                (_, None) => {}
-                (ScalingChange::Suspend, Some(found)) => {
-                    self.ledger.suspending(&scaling.service, found);
-                    self.forecast.set_scaling(&scaling.service, ScalingSuspension::ALL);
-                    if scaling.changes() && !self.suspends.iter().any(|s| s.service == scaling.service) {
+            Resolved::Scaling(scaling) => {
+                scaling.record_before(&mut self.ledger);
+                if let (ScalingChange::Suspend, Some(found)) = (scaling.change, scaling.current) {
+                    // The clean-up restores whatever a suspend found, even all suspended.
+                    if !self.suspends.iter().any(|s| s.service == scaling.service) {
                         self.suspends.push(Suspended {
                             service: scaling.service.clone(),
                             found,
@@ -328,14 +372,18 @@ impl<'a> Planner<'a> {
                         });
                     }
                 }
-                (ScalingChange::Resume, Some(_)) => {
+                if scaling.current.is_some() {
                     self.forecast.set_scaling(&scaling.service, scaling.target);
-                    self.ledger.resumed(&scaling.service);
                 }
-            },
-            Resolved::Update(update) if update.sends() => {
+                scaling.record_after(&mut self.ledger);
+            }
+            Resolved::Update(update) => {
+                update.record_before(&mut self.ledger);
+                if !update.sends() {
+                    update.record_after(&mut self.ledger, update.current_primary(), None);
+                    return Ok(());
+                }
                 let mut after = update.before.clone();
-                self.ledger.updating(&update.service, &after.task_definition);
                 let request = &update.request;
                 if let Some(td) = &request.task_definition {
                     after.task_definition = td.clone();
@@ -346,11 +394,13 @@ impl<'a> Planner<'a> {
                 after.circuit_breaker = request.circuit_breaker.or(after.circuit_breaker);
                 after.health_check_grace_seconds =
                     request.health_check_grace_seconds.or(after.health_check_grace_seconds);
-                let deployment = ("(the deployment this update starts)".to_string(), after.task_definition.clone());
-                self.ledger.deployed(&update.service, Some(deployment), true, None);
+                let primary = match update.starts_deployment() {
+                    true => Some(("(the deployment this update starts)".to_string(), after.task_definition.clone())),
+                    false => update.current_primary(),
+                };
+                update.record_after(&mut self.ledger, primary, None);
                 self.forecast.set_service(&update.service, after);
             }
-            Resolved::Update(_) => {}
             Resolved::RunTask(_) => self.predict(
                 binds,
                 Value::Task("(the task this step runs)".into()),
@@ -365,7 +415,7 @@ impl<'a> Planner<'a> {
                         .map_err(|e| ResolveError::aws(e, step.keyword))?;
                     after.task_definition = target.clone();
                     let deployment = ("(the rollback's deployment)".to_string(), target.clone());
-                    self.ledger.deployed(&rollback.service, Some(deployment), true, None);
+                    rollback.record_after(&mut self.ledger, Some(deployment), None);
                     self.forecast.set_service(&rollback.service, after);
                 }
             }
@@ -389,7 +439,7 @@ impl<'a> Planner<'a> {
         PlannedStep {
             line: suspended.line,
             step: format!("restore the scaling of {}", service.name),
-            changes: false,
+            changes: true,
             details: vec![format!("automatic while `{}` holds it: all suspended → {found}", suspended.title)],
             diff: None,
             calls: vec![Call {

@@ -144,8 +144,11 @@ aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/prod/we
     let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
     assert_eq!(
         plan["steps"][1]["calls"],
-        serde_json::json!([{"api": "ecr:PutImage", "target": format!("{host}/web-app"),
-            "known_at_run_time": "the image digest is known at run time; `image` is the image ID, known at run time"}])
+        serde_json::json!(
+            ["abc123", "prod"].map(|tag| serde_json::json!({"api": "ecr:PutImage",
+            "target": format!("{host}/web-app:{tag}"),
+            "known_at_run_time": "the image digest is known at run time; `image` is the image ID, known at run time"}))
+        )
     );
     let digest = registry.digest("web-app", "abc123").expect("pushed with the commit's tag");
     assert!(out.contains(&format!("pushed {host}/web-app@{digest} (tags abc123, prod)")), "{out}");

@@ -136,7 +136,7 @@ const PLANNED: &str = r#"plan for pipeline `deploy` in us-east-1
     → ecs:DeregisterTaskDefinition web:2 (`td` is the revision registered, expected web:4)
 
 on failure (as after a failure at the last step):
-    restore the scaling of web  (line 14)
+  ~ restore the scaling of web  (line 14)
       automatic while `suspend-scaling web` holds it: all suspended → scale-in suspended, scale-out active, scheduled active
       → application-autoscaling:RegisterScalableTarget service/prod/web
   ~ rollback web  (line 24)

@@ -391,15 +391,25 @@ impl Aws {
         Ok(TaskDefinition::from_answer(typed, &raw))
     }
 
+    /// The family's highest revision number among its INACTIVE (deregistered)
+    /// revisions: ECS numbers a new revision after every one it ever gave.
+    pub async fn newest_inactive_revision(&self, family: &str) -> Result<Option<i64>, AwsError> {
+        Ok(self.revisions(family, TaskDefinitionStatus::Inactive).await?.first().map(|(n, _)| *n))
+    }
+
     /// The family's ACTIVE revisions as `(revision, arn)`, newest first.
     pub async fn active_revisions(&self, family: &str) -> Result<Vec<(i64, String)>, AwsError> {
+        self.revisions(family, TaskDefinitionStatus::Active).await
+    }
+
+    async fn revisions(&self, family: &str, status: TaskDefinitionStatus) -> Result<Vec<(i64, String)>, AwsError> {
         const OP: &str = "ecs:ListTaskDefinitions";
         let mut arns = Vec::new();
         let mut pages = self
             .ecs
             .list_task_definitions()
             .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
+            .status(status)
             .sort(SortOrder::Desc)
             .into_paginator()
             .send();

@@ -77,9 +77,7 @@ impl Runner<'_> {
             };
             return Ok(format!("{} has no scalable target: nothing to {verb}", service.name));
         };
-        if scaling.change == ScalingChange::Suspend {
-            self.state.lock().expect("state lock").ledger.suspending(service, current);
-        }
+        scaling.record_before(&mut self.state.lock().expect("state lock").ledger);
         if scaling.changes() {
             self.aws
                 .set_scaling_suspension(&service.cluster, &service.name, scaling.target)
@@ -91,26 +89,24 @@ impl Runner<'_> {
             ScalingChange::Resume => {
                 // The entry stays until the state is restored, so a failure or a
                 // signal in between still leaves the clean-up something to restore.
-                self.state.lock().expect("state lock").ledger.resumed(service);
+                scaling.record_after(&mut self.state.lock().expect("state lock").ledger);
                 format!("restored ({})", scaling.target)
             }
         })
     }
 
     async fn update(&self, label: &StepLabel, update: UpdateAction) -> Result<String, StepFailure> {
+        update.record_before(&mut self.state.lock().expect("state lock").ledger);
         if !update.sends() {
+            let primary = update.current_primary();
+            update.record_after(&mut self.state.lock().expect("state lock").ledger, primary, Some(SystemTime::now()));
             return Ok("no change".to_string());
         }
-        let service = &update.service;
         let asked_at = SystemTime::now();
-        self.state.lock().expect("state lock").ledger.updating(service, &update.before.task_definition);
         let updated = self.aws.update_service(&update.request).await.map_err(|e| self.aws_failure(label, e))?;
         let primary = updated.primary().map(|d| (d.id.clone(), d.task_definition.clone()));
-        let previous_primary = update.before.primary().map(|d| d.id.clone());
-        let started = primary.as_ref().is_some_and(|(id, _)| Some(id) != previous_primary.as_ref());
-        // Follow a deployment this run started; an update that started none
-        // keeps following the one it had.
-        self.state.lock().expect("state lock").ledger.deployed(service, primary.clone(), started, Some(asked_at));
+        let started =
+            update.record_after(&mut self.state.lock().expect("state lock").ledger, primary.clone(), Some(asked_at));
         Ok(match primary {
             Some((id, td)) if started => format!("started deployment {id} of {}", short(&td)),
             _ => "updated; no new deployment".to_string(),
@@ -119,14 +115,14 @@ impl Runner<'_> {
 
     async fn rollback(&self, id: usize, label: &StepLabel, rollback: RollbackAction) -> Result<String, StepFailure> {
         let service = &rollback.service;
-        let target = match rollback.outcome {
+        let target = match &rollback.outcome {
             RollbackOutcome::NothingToRollBack => {
                 return Ok(format!("nothing to roll back: this run did not update {}", service.name))
             }
             RollbackOutcome::AlreadyThere(target) => {
-                return Ok(format!("{} already runs {}", service.name, short(&target)))
+                return Ok(format!("{} already runs {}", service.name, short(target)))
             }
-            RollbackOutcome::To(target) => target,
+            RollbackOutcome::To(target) => target.clone(),
         };
         let request = ServiceUpdate {
             cluster: service.cluster.clone(),
@@ -137,7 +133,7 @@ impl Runner<'_> {
         let asked_at = SystemTime::now();
         let updated = self.aws.update_service(&request).await.map_err(|e| self.aws_failure(label, e))?;
         let primary = updated.primary().map(|d| (d.id.clone(), d.task_definition.clone()));
-        self.state.lock().expect("state lock").ledger.deployed(service, primary, true, Some(asked_at));
+        rollback.record_after(&mut self.state.lock().expect("state lock").ledger, primary, Some(asked_at));
         self.await_stable(id, label, service, DEFAULT_AWAIT_TIMEOUT).await?;
         Ok(format!("rolled {} back from {} to {}", service.name, short(&rollback.from), short(&target)))
     }

@@ -2,7 +2,7 @@
 //! taken, down to the exact AWS requests. `plan` renders them, `run` performs
 //! them; [`Resolved::calls`] is the list of mutating calls both agree on.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -12,6 +12,7 @@ use crate::check::pipeline::{Step, Wait};
 use crate::eval::ServiceRef;
 use crate::image::{BuildRequest, Builder, ImageError};
 use crate::register::short;
+use crate::resolve::Ledger;
 
 /// One mutating AWS call a step makes, named as IAM names the action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,6 +117,22 @@ impl ScalingAction {
     pub fn changes(&self) -> bool {
         self.current.is_some_and(|current| current != self.target)
     }
+
+    /// Recorded before a suspend is sent: from then on the clean-up restores
+    /// what it found. A second suspend keeps the state found by the first.
+    pub fn record_before(&self, ledger: &mut Ledger) {
+        if let (ScalingChange::Suspend, Some(found)) = (self.change, self.current) {
+            ledger.suspending(&self.service, found);
+        }
+    }
+
+    /// Recorded once a resume is done: only then does the clean-up no longer
+    /// need to restore it.
+    pub fn record_after(&self, ledger: &mut Ledger) {
+        if let (ScalingChange::Resume, Some(_)) = (self.change, self.current) {
+            ledger.resumed(&self.service);
+        }
+    }
 }
 
 pub struct UpdateAction {
@@ -132,6 +149,36 @@ impl UpdateAction {
     /// An update that changes nothing is not sent.
     pub fn sends(&self) -> bool {
         !self.changes.is_empty() || self.request.force_new_deployment
+    }
+
+    /// Whether ECS starts a deployment for it: a new task definition, or a
+    /// forced one. Counts and percentages only change the running one.
+    pub fn starts_deployment(&self) -> bool {
+        self.request.force_new_deployment
+            || self.request.task_definition.as_ref().is_some_and(|td| short(td) != short(&self.before.task_definition))
+    }
+
+    /// Recorded before the call is sent (or in its place when none is): if
+    /// the call is cut off it may still have gone through, and `rollback`
+    /// must know where to return.
+    pub fn record_before(&self, ledger: &mut Ledger) {
+        ledger.updating(&self.service, &self.before.task_definition);
+    }
+
+    /// Recorded once ECS answered: `primary` is the service's deployment then,
+    /// `(id, task definition)`. Returns whether it is a new one.
+    pub fn record_after(&self, ledger: &mut Ledger, primary: Option<(String, String)>, at: Option<SystemTime>) -> bool {
+        let previous = self.before.primary().map(|d| d.id.clone());
+        let started = primary.as_ref().is_some_and(|(id, _)| Some(id) != previous.as_ref());
+        // Follow a deployment this run started; an update that started none
+        // keeps following the one it had.
+        ledger.deployed(&self.service, primary, started, at);
+        started
+    }
+
+    /// The deployment the service follows when nothing is sent.
+    pub fn current_primary(&self) -> Option<(String, String)> {
+        self.before.primary().map(|d| (d.id.clone(), d.task_definition.clone()))
     }
 }
 
@@ -154,6 +201,13 @@ pub struct RollbackAction {
     /// The task definition it runs now.
     pub from: String,
     pub outcome: RollbackOutcome,
+}
+
+impl RollbackAction {
+    /// Recorded once ECS answered: the rollback's deployment is the one to follow.
+    pub fn record_after(&self, ledger: &mut Ledger, primary: Option<(String, String)>, at: Option<SystemTime>) {
+        ledger.deployed(&self.service, primary, true, at);
+    }
 }
 
 pub enum RollbackOutcome {
@@ -181,7 +235,11 @@ impl Resolved<'_> {
     pub fn calls(&self) -> Vec<Call> {
         match self {
             Resolved::Build(_) | Resolved::Await(_) | Resolved::Parallel(_) => Vec::new(),
-            Resolved::Push(push) if push.ecr => vec![Call::new("ecr:PutImage", push.uri.clone())],
+            // One manifest put per tag (the layer uploads before them are
+            // ECR's too: ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload).
+            Resolved::Push(push) if push.ecr => {
+                push.tags.iter().map(|tag| Call::new("ecr:PutImage", format!("{}:{tag}", push.uri))).collect()
+            }
             Resolved::Push(_) => Vec::new(),
             Resolved::Register(register) => match register.reuses() {
                 Some(_) => Vec::new(),

@@ -61,12 +61,14 @@ pub struct Forecast<'a> {
     seen: Mutex<Seen>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Seen {
     services: HashMap<ServiceRef, ServiceState>,
     clusters: HashMap<String, Vec<ServiceState>>,
     scaling: HashMap<ServiceRef, Option<ScalingSuspension>>,
     revisions: HashMap<String, Vec<(i64, String)>>,
+    /// The highest deregistered revision of each family.
+    inactive: HashMap<String, Option<i64>>,
     /// Revisions this plan would register: `family:revision` → their input.
     registered: HashMap<String, TaskDefinition>,
 }
@@ -76,6 +78,11 @@ impl<'a> Forecast<'a> {
         Forecast { aws, seen: Mutex::new(Seen::default()) }
     }
 
+    /// The account as forecast now, frozen: what steps started together see.
+    pub fn fork(&self) -> Forecast<'a> {
+        Forecast { aws: self.aws, seen: Mutex::new(self.seen().clone()) }
+    }
+
     fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().expect("forecast lock")
     }
@@ -83,8 +90,13 @@ impl<'a> Forecast<'a> {
     /// A register would add the family's next revision; returns its name
     /// (`family:N`), the number ECS would give it if nothing else registers first.
     pub async fn register(&self, family: &str, input: &Map<String, Json>) -> Result<String, AwsError> {
-        let revisions = self.revisions(family).await?;
-        let next = revisions.first().map_or(1, |(n, _)| n + 1);
+        let newest_active = self.revisions(family).await?.first().map(|(n, _)| *n);
+        let newest_inactive = match self.seen().inactive.get(family) {
+            Some(known) => *known,
+            None => self.aws.newest_inactive_revision(family).await?,
+        };
+        self.seen().inactive.insert(family.to_string(), newest_inactive);
+        let next = newest_active.max(newest_inactive).map_or(1, |n| n + 1);
         let name = format!("{family}:{next}");
         let mut json = input.clone();
         json.insert("family".into(), Json::String(family.into()));
