@@ -91,8 +91,9 @@ impl<'a> Forecast<'a> {
     /// (`family:N`), the number ECS would give it if nothing else registers first.
     pub async fn register(&self, family: &str, input: &Map<String, Json>) -> Result<String, AwsError> {
         let newest_active = self.revisions(family).await?.first().map(|(n, _)| *n);
-        let newest_inactive = match self.seen().inactive.get(family) {
-            Some(known) => *known,
+        let known = self.seen().inactive.get(family).copied();
+        let newest_inactive = match known {
+            Some(known) => known,
             None => self.aws.newest_inactive_revision(family).await?,
         };
         self.seen().inactive.insert(family.to_string(), newest_inactive);
