@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::json::{self, Changes, ContainerChanges, TaskdefError};
+use super::json::{self, Changes, ContainerChanges, FileProblem, TaskdefError};
 use super::reference::short;
 use crate::aws::AwsError;
 use crate::check::pipeline::{self, Register};
@@ -39,8 +39,8 @@ pub enum BaseError {
     Taskdef(#[from] TaskdefError),
     #[error("task definition family `{0}` has no ACTIVE revision; register a first one with `register file \"…\"`")]
     EmptyFamily(String),
-    #[error("cannot read `{path}`: {reason}")]
-    File { path: String, reason: String },
+    #[error("{}", problem.message(path))]
+    File { path: String, problem: FileProblem },
 }
 
 pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result<Base, BaseError> {
@@ -63,11 +63,8 @@ pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result
             })
         }
         BaseRef::File(path) => {
-            let json: Json = std::fs::read(base_dir.join(path))
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
-                .map_err(|reason| BaseError::File { path: path.clone(), reason })?;
-            let input = json::file_input(&json)?;
+            let input = json::read_file(&base_dir.join(path))
+                .map_err(|problem| BaseError::File { path: path.clone(), problem })?;
             let family = input.get("family").and_then(Json::as_str).unwrap_or_default().to_string();
             let current = match facts.revisions(&family).await?.first() {
                 Some((_, arn)) => {
