@@ -11,7 +11,6 @@ pub mod eval;
 pub mod exec;
 pub mod image;
 pub mod plan;
-pub mod register;
 pub mod resolve;
 pub mod source;
 pub mod suggest;

@@ -11,11 +11,10 @@ use serde::Serialize;
 use crate::aws::{Aws, ScalingSuspension};
 use crate::check::pipeline::{BindingId, Pipeline, Step, Wait};
 use crate::eval::{ServiceRef, Value};
-use crate::register::short;
 use crate::resolve::{
     Call, Facts, Forecast, Ledger, Moment, ResolveError, Resolved, Resolver, RollbackOutcome, ScalingChange,
 };
-use crate::taskdef;
+use crate::taskdef::{self, short};
 
 pub type PlanError = ResolveError;
 

@@ -260,3 +260,47 @@ fn changes_apply_to_the_file_as_written() {
     container["secrets"] = json!([{"name": "DISCORD_TOKEN", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/findingway/discord-token"}]);
     assert_eq!(recorded_registrations(&moto), [expected]);
 }
+
+/// A file path the checker cannot read ahead (it comes from the environment)
+/// is held at run time to what the checker holds a written-out one to: a
+/// regular file of at most 1 MiB. The step fails; nothing hangs reading
+/// `/dev/zero` or registers a half-read file.
+#[test]
+fn a_file_that_never_ends_or_is_too_large_fails_the_step_at_run_time() {
+    let moto = Moto::start();
+    let pipeline = "param td = env(\"TASKDEF\", \"taskdef.json\")\nlet _td = register file td\n";
+    let large =
+        format!("{{\"family\": \"big\", \"containerDefinitions\": [{{\"name\": \"big\"}}]}}{}", " ".repeat(1 << 20));
+    let dir = common::project(&[("deploy.ecsflow", pipeline.as_bytes()), ("large.json", large.as_bytes())]);
+    let too_large = format!("it is {} bytes, too large for a task definition", large.len());
+    for (file, reason) in [("/dev/zero", "it is not a regular file"), ("large.json", too_large.as_str())] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
+            .args(["run", "deploy.ecsflow"])
+            .current_dir(dir.path())
+            .env("TASKDEF", file)
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_PROFILE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A hang guard: reading `/dev/zero` unbounded would never finish.
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("`ecsflow run` with {file} did not finish");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let output = child.wait_with_output().unwrap();
+        let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_ne!(output.status.code(), Some(0), "{out}");
+        assert!(out.contains(&format!("cannot read `{file}`: {reason}")), "{out}");
+        assert!(!out.contains("registered"), "{out}");
+    }
+}

@@ -10,6 +10,7 @@ use aws_sdk_ecs::types::{
 
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::{Aws, AwsError};
+use crate::taskdef::reference;
 
 /// A state ECS names with a string: the values known today, and `Other` for
 /// any the API adds later, so a new value is data rather than an error.
@@ -420,9 +421,9 @@ impl Aws {
         // `familyPrefix` matches prefixes, and not every endpoint sorts: do both here.
         let mut revisions: Vec<(i64, String)> = arns
             .into_iter()
-            .filter_map(|arn| {
-                let (name, revision) = arn.rsplit('/').next()?.rsplit_once(':')?;
-                (name == family).then(|| revision.parse().ok().map(|r| (r, arn.clone())))?
+            .filter_map(|arn| match reference::split(&arn) {
+                (name, Some(revision)) if name == family => Some((revision, arn.clone())),
+                _ => None,
             })
             .collect();
         revisions.sort_by_key(|r| std::cmp::Reverse(r.0));

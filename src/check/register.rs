@@ -8,6 +8,7 @@ use super::types::Want;
 use super::{schema, taskdef, validate, Checker};
 use crate::suggest;
 use crate::syntax::ast::{self, Block, Span};
+use crate::taskdef::json::FileProblem;
 
 impl Checker<'_> {
     /// Checks a `register`; `None` for a base service that did not resolve.
@@ -58,22 +59,28 @@ impl Checker<'_> {
 
     fn taskdef_file(&mut self, path: &str, span: Span) -> Option<Vec<String>> {
         let full = self.context.base_dir.join(path);
-        let (message, label, help) = match taskdef::read(self.files, &full) {
+        let problem = match taskdef::read(self.files, &full) {
             Ok(file) => return Some(file.containers),
-            Err(taskdef::TaskdefProblem::Missing) => (
-                format!("task definition file `{path}` does not exist"),
-                "not found".to_string(),
+            Err(problem) => problem,
+        };
+        let (label, help) = match &problem {
+            FileProblem::Missing => (
+                "not found",
                 format!("paths are relative to the directory ecsflow runs in; `aws ecs describe-task-definition --task-definition FAMILY > {path}` writes one"),
             ),
-            Err(taskdef::TaskdefProblem::Unreadable(error)) => (format!("cannot read `{path}`: {error}"), "unreadable".into(), "check the file's permissions".into()),
-            Err(taskdef::TaskdefProblem::NotJson(error)) => (format!("`{path}` is not JSON: {error}"), "not JSON".into(), "a task definition file is the JSON that RegisterTaskDefinition takes".into()),
-            Err(taskdef::TaskdefProblem::NotTaskDefinition(why)) => (
-                format!("`{path}` is not a task definition: {why}"),
-                "not a task definition".into(),
+            FileProblem::Unreadable(_) => ("unreadable", "check the file's permissions".into()),
+            FileProblem::NotJson(_) => ("not JSON", "a task definition file is the JSON that RegisterTaskDefinition takes".into()),
+            FileProblem::NotTaskDefinition(_) => (
+                "not a task definition",
                 "a task definition has `containerDefinitions`, a list of containers each with a `name`".into(),
             ),
         };
-        self.errors.push(CheckError::TaskdefFile { message, span, label, help: Some(help) });
+        self.errors.push(CheckError::TaskdefFile {
+            message: problem.message(path),
+            span,
+            label: label.into(),
+            help: Some(help),
+        });
         None
     }
 

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use super::{run::run_input, Error, Input, Outcome};
 use crate::aws::{Aws, ConnectOptions};
+use crate::taskdef::reference;
 
 /// `ecsflow rollback`: rolls a service back and waits for the rollout, as the
 /// one-step pipeline `rollback SERVICE [to REVISION]` would.
@@ -61,7 +62,7 @@ fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Resu
     let revisions = runtime.block_on(async {
         let aws = Aws::connect(options).await?;
         let live = aws.describe_service(cluster, service).await?;
-        let family = crate::register::family_of(&live.task_definition);
+        let family = reference::family_of(&live.task_definition);
         let mut listed = Vec::new();
         for (revision, arn) in aws.active_revisions(&family).await?.into_iter().take(10) {
             let definition = aws.describe_task_definition(&arn).await?;
@@ -73,8 +74,8 @@ fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Resu
                 .unwrap_or_default();
             let at =
                 definition.registered_at.map(|t| humantime::format_rfc3339_seconds(t).to_string()).unwrap_or_default();
-            let is_live = crate::register::short(&arn) == crate::register::short(&live.task_definition);
-            listed.push((revision, crate::register::short(&arn), images.join(", "), at, is_live));
+            let is_live = reference::short(&arn) == reference::short(&live.task_definition);
+            listed.push((revision, reference::short(&arn), images.join(", "), at, is_live));
         }
         Ok::<_, crate::aws::AwsError>(listed)
     });
@@ -84,7 +85,7 @@ fn pick_revision(cluster: &str, service: &str, options: &ConnectOptions) -> Resu
     for (revision, _, images, at, is_live) in &revisions {
         eprintln!("  {revision:>5}  {at:20}  {images}{}", if *is_live { "   <- live" } else { "" });
     }
-    let hint = default.as_deref().map(|d| format!(" [{}]", d.rsplit(':').next().unwrap_or(d))).unwrap_or_default();
+    let hint = default.as_deref().and_then(reference::revision_of).map(|r| format!(" [{r}]")).unwrap_or_default();
     eprint!("roll back to revision{hint}: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();

@@ -9,8 +9,8 @@ use super::{Runner, StepFailure};
 use crate::aws::{ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Value};
-use crate::register::short;
 use crate::resolve::RunTaskAction;
+use crate::taskdef::short;
 
 mod verdict;
 

@@ -11,11 +11,11 @@ use crate::aws::{AwsError, ServiceUpdate};
 use crate::check::pipeline::{Step, DEFAULT_AWAIT_TIMEOUT};
 use crate::eval::Value;
 use crate::image::{Builder, ImageError};
-use crate::register::short;
 use crate::resolve::{
     BuildAction, Moment, PruneAction, PushAction, RegisterAction, ResolveError, Resolved, RollbackAction,
     RollbackOutcome, ScalingAction, ScalingChange, UpdateAction,
 };
+use crate::taskdef::short;
 
 impl Runner<'_> {
     pub(super) fn aws_failure(&self, label: &StepLabel, error: AwsError) -> StepFailure {

@@ -11,8 +11,8 @@ use crate::aws::{scaling_resource_id, RunTaskRequest, ScalingSuspension, Service
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::ServiceRef;
 use crate::image::{BuildRequest, Builder, ImageError};
-use crate::register::short;
 use crate::resolve::Ledger;
+use crate::taskdef::short;
 
 /// One mutating AWS call a step makes, named as IAM names the action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

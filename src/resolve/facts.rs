@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::aws::{Aws, AwsError, ScalingSuspension, ServiceState, TaskDefinition};
 use crate::eval::ServiceRef;
-use crate::register::short;
+use crate::taskdef::short;
 
 /// Read-only questions about the account. Every method is a read
 /// (`Describe*`, `List*`): resolving never changes anything.

@@ -21,9 +21,8 @@ use crate::check::pipeline::{self, Action, Base, BindingId, CircuitBreaker, Expr
 use crate::check::pipeline::{DEFAULT_AWAIT_TIMEOUT, DEFAULT_RUN_TASK_TIMEOUT};
 use crate::eval::{Environment, EvalError, Outcome, ServiceRef, Value};
 use crate::image::{BuildRequest, Builder, BuilderKind};
-use crate::register::{self, family_of, short, BaseRef};
 use crate::syntax::ast::Span;
-use crate::taskdef;
+use crate::taskdef::{self, family_of, reference, short, BaseRef};
 
 /// How a run is set up beyond the pipeline itself.
 #[derive(Debug, Clone)]
@@ -348,11 +347,11 @@ impl<'a> Resolver<'a> {
             Base::Family(family) => BaseRef::Family(self.text(ledger, family)?),
             Base::File(path) => BaseRef::File(self.text(ledger, path)?),
         };
-        let base = register::base(facts, &base_ref, self.base_dir).await.map_err(|error| match error {
-            register::BaseError::Aws(error) => ResolveError::aws(error, span),
+        let base = taskdef::base(facts, &base_ref, self.base_dir).await.map_err(|error| match error {
+            taskdef::BaseError::Aws(error) => ResolveError::aws(error, span),
             other => ResolveError::TaskDefinition { message: other.to_string(), span },
         })?;
-        let changes = register::changes(register, &|v| self.value(ledger, v))?;
+        let changes = taskdef::changes(register, &|v| self.value(ledger, v))?;
         let mut input = base.input;
         taskdef::apply(&mut input, &changes)
             .map_err(|error| ResolveError::TaskDefinition { message: error.to_string(), span })?;
@@ -446,12 +445,7 @@ impl<'a> Resolver<'a> {
                 None => self.previous_revision(facts, &from, span).await?,
             },
         };
-        // A bare number is a revision of the service's own family.
-        let target = if !target.is_empty() && target.chars().all(|c| c.is_ascii_digit()) {
-            format!("{}:{target}", family_of(&from))
-        } else {
-            target
-        };
+        let target = reference::in_family_of(&target, &from);
         let outcome = if short(&target) == short(&from) {
             RollbackOutcome::AlreadyThere(target)
         } else {
@@ -465,7 +459,7 @@ impl<'a> Resolver<'a> {
     async fn previous_revision(&self, facts: &impl Facts, current: &str, span: Span) -> Result<String> {
         let name = short(current);
         let family = family_of(&name);
-        let number: i64 = name.rsplit_once(':').and_then(|(_, r)| r.parse().ok()).unwrap_or(i64::MAX);
+        let number = reference::revision_of(&name).unwrap_or(i64::MAX);
         let revisions = facts.revisions(&family).await.map_err(|e| ResolveError::aws(e, span))?;
         revisions.into_iter().find(|(revision, _)| *revision < number).map(|(_, arn)| arn).ok_or_else(|| {
             ResolveError::invalid(

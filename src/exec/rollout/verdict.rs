@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::CONSISTENCY_GRACE;
 use crate::aws::{Deployment, DeploymentStatus, RolloutState, ServiceState};
-use crate::register::short;
+use crate::taskdef::short;
 
 /// What one answer says about the followed deployment.
 #[derive(Debug, Clone, PartialEq)]

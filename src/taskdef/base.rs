@@ -5,11 +5,12 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
+use super::json::{self, Changes, ContainerChanges, FileProblem, TaskdefError};
+use super::reference::short;
 use crate::aws::AwsError;
 use crate::check::pipeline::{self, Register};
 use crate::eval::{ServiceRef, Value};
 use crate::resolve::Facts;
-use crate::taskdef::{self, Changes, ContainerChanges, TaskdefError};
 
 /// A `register` base with its values resolved.
 pub enum BaseRef {
@@ -38,8 +39,8 @@ pub enum BaseError {
     Taskdef(#[from] TaskdefError),
     #[error("task definition family `{0}` has no ACTIVE revision; register a first one with `register file \"…\"`")]
     EmptyFamily(String),
-    #[error("cannot read `{path}`: {reason}")]
-    File { path: String, reason: String },
+    #[error("{}", problem.message(path))]
+    File { path: String, problem: FileProblem },
 }
 
 pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result<Base, BaseError> {
@@ -47,14 +48,14 @@ pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result
         BaseRef::Service(service) => {
             let state = facts.service(service).await?;
             let live = facts.task_definition(&state.task_definition).await?;
-            let input = taskdef::register_input(&live.json, Some(&live.tags))?;
+            let input = json::register_input(&live.json, Some(&live.tags))?;
             Ok(Base { current: Some((short(&live.arn), live.arn.clone(), input.clone())), input, family: live.family })
         }
         BaseRef::Family(family) => {
             let revisions = facts.revisions(family).await?;
             let (_, arn) = revisions.first().ok_or_else(|| BaseError::EmptyFamily(family.clone()))?;
             let latest = facts.task_definition(arn).await?;
-            let input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
+            let input = json::register_input(&latest.json, Some(&latest.tags))?;
             Ok(Base {
                 current: Some((short(&latest.arn), latest.arn.clone(), input.clone())),
                 input,
@@ -62,19 +63,16 @@ pub async fn base(facts: &impl Facts, base: &BaseRef, base_dir: &Path) -> Result
             })
         }
         BaseRef::File(path) => {
-            let json: Json = std::fs::read(base_dir.join(path))
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
-                .map_err(|reason| BaseError::File { path: path.clone(), reason })?;
-            let input = taskdef::file_input(&json)?;
+            let input = json::read_file(&base_dir.join(path))
+                .map_err(|problem| BaseError::File { path: path.clone(), problem })?;
             let family = input.get("family").and_then(Json::as_str).unwrap_or_default().to_string();
             let current = match facts.revisions(&family).await?.first() {
                 Some((_, arn)) => {
                     let latest = facts.task_definition(arn).await?;
                     // Compared in the file's own way of saying "none" (`[]` or
                     // nothing), so that only a real difference registers anew.
-                    let latest_input = taskdef::register_input(&latest.json, Some(&latest.tags))?;
-                    let latest_input = taskdef::shaped_like(latest_input, &input);
+                    let latest_input = json::register_input(&latest.json, Some(&latest.tags))?;
+                    let latest_input = json::shaped_like(latest_input, &input);
                     Some((short(&latest.arn), latest.arn.clone(), latest_input))
                 }
                 None => None,
@@ -110,18 +108,4 @@ pub fn changes<E>(register: &Register, eval: &dyn Fn(&pipeline::Expr) -> Result<
         });
     }
     Ok(changes)
-}
-
-/// `arn:…:task-definition/web:41` → `web:41`.
-pub fn short(reference: &str) -> String {
-    reference.rsplit('/').next().unwrap_or(reference).to_string()
-}
-
-/// The family of `web:41`, of an ARN, or of a bare family name.
-pub fn family_of(reference: &str) -> String {
-    let short = short(reference);
-    match short.rsplit_once(':') {
-        Some((family, revision)) if revision.chars().all(|c| c.is_ascii_digit()) => family.to_string(),
-        _ => short,
-    }
 }

@@ -1,7 +1,11 @@
 //! Task definitions as JSON: from what ECS describes (or a file holds) to
 //! exactly the input RegisterTaskDefinition accepts, with a pipeline's
-//! container overrides applied. Pure functions; `plan` diffs their output and
-//! `run` registers it.
+//! container overrides applied. Pure functions, but for reading a file,
+//! which `check` and `run` do through the same bounded, validating reader;
+//! `plan` diffs their output and `run` registers it.
+
+use std::io;
+use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
@@ -87,6 +91,87 @@ pub fn file_input(file: &Json) -> Result<Map<String, Json>, TaskdefError> {
     input.retain(|_, v| !v.is_null());
     input.values_mut().for_each(drop_nulls);
     Ok(input)
+}
+
+/// Far beyond any real task definition (ECS allows 64 KiB); a bound so that
+/// `file "/dev/zero"` cannot make `check` or `run` read forever.
+pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Why a task definition file cannot be a `register` base. `check` and `run`
+/// both read a file through [`read_file_with`], so they refuse the same files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    Missing,
+    Unreadable(String),
+    NotJson(String),
+    NotTaskDefinition(String),
+}
+
+impl FileProblem {
+    /// The problem as one sentence about `path` (as the pipeline wrote it).
+    pub fn message(&self, path: &str) -> String {
+        match self {
+            FileProblem::Missing => format!("task definition file `{path}` does not exist"),
+            FileProblem::Unreadable(why) => format!("cannot read `{path}`: {why}"),
+            FileProblem::NotJson(why) => format!("`{path}` is not JSON: {why}"),
+            FileProblem::NotTaskDefinition(why) => format!("`{path}` is not a task definition: {why}"),
+        }
+    }
+}
+
+/// A task definition file on this machine's disk, as [`file_input`] makes it.
+pub fn read_file(path: &Path) -> Result<Map<String, Json>, FileProblem> {
+    use std::io::Read;
+    let entry = std::fs::metadata(path).map(|metadata| metadata.is_file().then_some(metadata.len()));
+    read_file_with(entry, |limit| {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?.take(limit).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    })
+}
+
+/// A task definition file, given what is at its path (`Some(length)` for a
+/// regular file, `None` for anything else, which may never end or block) and
+/// a way to read up to a number of its bytes. The checker reads through its
+/// own file system this way; [`read_file`] reads the disk.
+pub fn read_file_with(
+    entry: io::Result<Option<u64>>,
+    read: impl FnOnce(u64) -> io::Result<Vec<u8>>,
+) -> Result<Map<String, Json>, FileProblem> {
+    let too_large = |len| FileProblem::Unreadable(format!("it is {len} bytes, too large for a task definition"));
+    match entry {
+        Ok(Some(len)) if len > MAX_FILE_SIZE => return Err(too_large(len.to_string())),
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(FileProblem::Unreadable("it is not a regular file".into())),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(FileProblem::Missing),
+        Err(error) => return Err(FileProblem::Unreadable(error.to_string())),
+    }
+    let bytes = read(MAX_FILE_SIZE + 1).map_err(|error| FileProblem::Unreadable(error.to_string()))?;
+    // It grew after its length was read.
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(format!("more than {MAX_FILE_SIZE}")));
+    }
+    parse_file(&bytes)
+}
+
+/// A task definition file's bytes as the input to send, if they are one:
+/// JSON with a non-empty `containerDefinitions` list whose every entry has a
+/// `name` (RegisterTaskDefinition refuses anything less, and a container
+/// block names a container).
+pub fn parse_file(bytes: &[u8]) -> Result<Map<String, Json>, FileProblem> {
+    let file: Json = serde_json::from_slice(bytes).map_err(|error| FileProblem::NotJson(error.to_string()))?;
+    let not_one = |why: String| FileProblem::NotTaskDefinition(why);
+    let definition = file.get("taskDefinition").unwrap_or(&file);
+    let definitions =
+        definition.get("containerDefinitions").ok_or_else(|| not_one("it has no `containerDefinitions`".into()))?;
+    let definitions = definitions.as_array().ok_or_else(|| not_one("`containerDefinitions` is not a list".into()))?;
+    if definitions.is_empty() {
+        return Err(not_one("`containerDefinitions` is empty".into()));
+    }
+    if let Some(index) = definitions.iter().position(|d| !d.get("name").is_some_and(Json::is_string)) {
+        return Err(not_one(format!("container definition {} has no `name`", index + 1)));
+    }
+    file_input(&file).map_err(|error| not_one(error.to_string()))
 }
 
 /// The members of RegisterTaskDefinition's input that a description or a
@@ -376,6 +461,47 @@ mod tests {
             ]
         );
         assert_eq!(input["tags"], json!([]));
+    }
+
+    #[test]
+    fn a_file_that_never_ends_or_is_too_large_is_not_read() {
+        let not_regular = FileProblem::Unreadable("it is not a regular file".into());
+        assert_eq!(read_file(Path::new("/dev/zero")), Err(not_regular));
+        let dir = tempfile::tempdir().unwrap();
+        let large = dir.path().join("large.json");
+        std::fs::write(&large, vec![b' '; MAX_FILE_SIZE as usize + 1]).unwrap();
+        assert_eq!(
+            read_file(&large),
+            Err(FileProblem::Unreadable("it is 1048577 bytes, too large for a task definition".into()))
+        );
+        // Grown between looking and reading: still bounded.
+        let grown = read_file_with(Ok(Some(10)), |limit| Ok(vec![b' '; limit as usize]));
+        assert_eq!(
+            grown,
+            Err(FileProblem::Unreadable("it is more than 1048576 bytes, too large for a task definition".into()))
+        );
+        assert_eq!(read_file(&dir.path().join("absent.json")), Err(FileProblem::Missing));
+    }
+
+    #[test]
+    fn a_file_is_a_task_definition_only_with_named_containers() {
+        let problem = |text: &str| parse_file(text.as_bytes()).unwrap_err().message("td.json");
+        assert_eq!(problem("{"), "`td.json` is not JSON: EOF while parsing an object at line 1 column 1");
+        assert_eq!(problem("[]"), "`td.json` is not a task definition: it has no `containerDefinitions`");
+        assert_eq!(
+            problem(r#"{"containerDefinitions": {}}"#),
+            "`td.json` is not a task definition: `containerDefinitions` is not a list"
+        );
+        assert_eq!(
+            problem(r#"{"taskDefinition": {"containerDefinitions": []}}"#),
+            "`td.json` is not a task definition: `containerDefinitions` is empty"
+        );
+        assert_eq!(
+            problem(r#"{"containerDefinitions": [{"name": "a"}, {"image": "b"}]}"#),
+            "`td.json` is not a task definition: container definition 2 has no `name`"
+        );
+        let input = parse_file(br#"{"family": "a", "containerDefinitions": [{"name": "a", "command": null}]}"#);
+        assert_eq!(input.map(Json::Object), Ok(json!({"family": "a", "containerDefinitions": [{"name": "a"}]})));
     }
 
     #[test]
