@@ -110,6 +110,44 @@ fn a_circuit_breaker_failure_is_a_failure_within_seconds_and_is_rolled_back() {
     assert_eq!(account.live_revision("prod", "web"), "web:1");
     assert_eq!(account.suspended("prod", "web"), (true, false, false));
     assert!(run.elapsed < Duration::from_secs(30), "took {:?}", run.elapsed);
+    // The code, the step in the source and what to do, between the reason and the details.
+    assert_eq!(
+        after(&run.out, "✗ `await-stable web` (line 12) failed: ", 13),
+        [
+            "ecsflow::rollout-failed",
+            "",
+            "  × the deployment failed",
+            "    ╭─[deploy.ecsflow:12:1]",
+            " 11 │ update web { task-definition = td }",
+            " 12 │ await-stable web { timeout = timeout }",
+            "    · ────────┬───────",
+            "    ·         ╰── this rollout failed",
+            " 13 │ resume-scaling web",
+            "    ╰────",
+            "  help: the events and stopped tasks below say why the tasks of web:2 did not stay up; fix the",
+            "        image, its health check or the task definition, then run again",
+            "",
+        ],
+        "{}",
+        run.out
+    );
+}
+
+/// The `count` lines after the first that starts with `prefix`.
+fn after<'o>(out: &'o str, prefix: &str, count: usize) -> Vec<&'o str> {
+    out.lines().skip_while(|l| !l.starts_with(prefix)).skip(1).take(count).collect()
+}
+
+/// The failure's code (the line after the reason) and its help, unwrapped.
+fn code_and_help<'o>(out: &'o str, reason: &str) -> (&'o str, String) {
+    let code = after(out, reason, 1).first().copied().unwrap_or_default();
+    let mut lines = out.lines().skip_while(|l| !l.starts_with(reason)).skip_while(|l| !l.starts_with("  help: "));
+    let mut help = lines.next().unwrap_or_default().trim_start_matches("  help: ").to_string();
+    for more in lines.take_while(|l| l.starts_with("        ")) {
+        help.push(' ');
+        help.push_str(more.trim());
+    }
+    (code, help)
 }
 
 #[test]
@@ -124,6 +162,15 @@ fn without_the_breaker_the_timeout_fails_and_on_failure_rolls_back() {
     assert!(run.out.contains("(web exit 2)"), "{}", run.out);
     assert!(run.out.contains("↺ on-failure: rollback web — rolled web back from web:2 to web:1"), "{}", run.out);
     assert_eq!(account.live_revision("prod", "web"), "web:1");
+    assert_eq!(
+        code_and_help(&run.out, "✗ `await-stable web` (line 12) failed: timed out"),
+        (
+            "ecsflow::rollout-timeout",
+            "tasks of web:2 keep failing: the stopped tasks below say why; fix it, then run again".to_string()
+        ),
+        "{}",
+        run.out
+    );
 }
 
 #[test]
@@ -151,6 +198,7 @@ fn sigterm_during_await_stable_restores_scaling() {
     let out = rest.join("\n");
     assert_eq!(status.code(), Some(143), "{out}");
     assert!(out.contains("interrupted by SIGTERM"), "{out}");
+    assert!(out.contains("✗ interrupted by SIGTERM\necsflow::interrupted\n\n  × the run was interrupted\n  help: the clean-up below ran to its end; run the pipeline again to deploy"), "{out}");
     assert!(out.contains("↺ restored the scaling of web"), "{out}");
     assert_eq!(account.suspended("prod", "web"), (true, false, false));
 }
@@ -179,6 +227,16 @@ await-stable web
     assert!(run.out.contains("  web: exit 3"), "{}", run.out);
     assert!(!run.out.contains("▶ update web"), "{}", run.out);
     assert_eq!(account.live_revision("prod", "web"), "web:1");
+    assert_eq!(
+        code_and_help(&run.out, "✗ `let _migration = run-task td` (line 7) failed: task "),
+        (
+            "ecsflow::task-failed",
+            "the task's logs say why it exited non-zero; fix the command or the image of web:2, then run again"
+                .to_string()
+        ),
+        "{}",
+        run.out
+    );
 
     let ok = run_ok_migration(&emulator);
     assert_eq!(ok.code, 0, "{}", ok.out);
@@ -310,6 +368,14 @@ fn the_rollback_command_returns_to_the_previous_or_the_named_revision() {
     let (code, out) = rollback(&[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("`web` has no ACTIVE revision before web:1 to roll back to"), "{out}");
+    assert_eq!(
+        code_and_help(&out, "✗ `rollback web` (line 3) failed: "),
+        (
+            "ecsflow::rollback-impossible",
+            "name the revision to return to: `rollback SERVICE to REVISION`; `aws ecs list-task-definitions --family-prefix web` lists them".to_string()
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -386,6 +452,56 @@ resume-scaling web
         (last["event"].as_str(), last["ok"].as_bool(), last["exit_code"].as_i64()),
         (Some("finished"), Some(true), Some(0))
     );
+}
+
+#[test]
+fn an_aws_error_has_its_code_and_help_in_the_report_and_in_json() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let deny = r#"{"action": "UpdateService", "responses": [
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform ecs:UpdateService"}
+    ]}"#;
+    emulator.post("/_emulator/faults", deny);
+    let plain = run(&emulator, DEPLOY, &[]);
+    assert_eq!(plain.code, 1, "{}", plain.out);
+    let reason = "✗ `update web` (line 11) failed: ecs:UpdateService: AccessDeniedException: not authorized to perform ecs:UpdateService";
+    assert_eq!(
+        after(&plain.out, reason, 12),
+        [
+            "ecsflow::aws",
+            "",
+            "  × an AWS call failed",
+            "    ╭─[deploy.ecsflow:11:1]",
+            " 10 │ suspend-scaling web",
+            " 11 │ update web { task-definition = td }",
+            "    · ─────┬────",
+            "    ·      ╰── this step failed",
+            " 12 │ await-stable web { timeout = timeout }",
+            "    ╰────",
+            "  help: check the AWS credentials and the role's permissions",
+            "",
+        ],
+        "{}",
+        plain.out
+    );
+
+    emulator.post("/_emulator/faults", deny);
+    let run = run(&emulator, DEPLOY, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.out);
+    let events: Vec<serde_json::Value> =
+        run.out.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    let failed = events.iter().find(|e| e["event"] == "step-finished" && e["ok"] == false).unwrap();
+    assert_eq!(failed["step"], "update web");
+    assert_eq!(failed["code"], "ecsflow::aws");
+    assert_eq!(failed["help"], "check the AWS credentials and the role's permissions");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["code"], "ecsflow::aws");
+    assert_eq!(last["help"], "check the AWS credentials and the role's permissions");
+    assert_eq!(last["report"][0], reason);
+    let ok = events.iter().find(|e| e["event"] == "step-finished" && e["ok"] == true).unwrap();
+    assert_eq!((&ok["code"], &ok["help"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+    assert_eq!(account.live_revision("prod", "web"), "web:1");
 }
 
 // ------------------------------------------- regressions from the code review

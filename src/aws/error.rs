@@ -21,6 +21,27 @@ impl AwsError {
         self.code.as_deref() == Some(code)
     }
 
+    /// What to do about it, from the service's error code.
+    pub fn help(&self) -> String {
+        match self.code.as_deref() {
+            Some("ServiceNotFoundException") | Some("ClusterNotFoundException") => {
+                "check the service's name and cluster in the pipeline, and the region".into()
+            }
+            Some("AccessDeniedException") | Some("UnrecognizedClientException") => {
+                "check the AWS credentials and the role's permissions".into()
+            }
+            Some("ThrottlingException") => "AWS kept throttling after retries; run again when the account is quieter".into(),
+            Some("InvalidParameterException") | Some("ClientException") => format!(
+                "AWS refused the values sent to `{}`; the message names the one to fix in the pipeline or the task definition",
+                self.operation
+            ),
+            _ => format!(
+                "the message is AWS's answer to `{}`; fix what it names (a name, the region, a permission), then run again",
+                self.operation
+            ),
+        }
+    }
+
     pub fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -35,7 +35,7 @@ pub(super) fn run_input(
         let settings = Settings { default_cluster: cluster, builder };
         let pipeline = file.pipeline.as_ref().expect("prepared pipelines are checked");
         let resolver = Resolver { pipeline, env: &env, base_dir: &base_dir, settings: &settings };
-        let runner = crate::exec::Runner::new(&aws, &file.text, resolver, &reporter, Ledger::new(scope));
+        let runner = crate::exec::Runner::new(&aws, (&file.path, &file.text), resolver, &reporter, Ledger::new(scope));
         Error::from_run(runner.run(&mut signals).await)
     })
 }

@@ -3,6 +3,7 @@
 //! failure or a signal it restores suspended scaling, runs `on-failure`, and
 //! says what failed, why, and what was undone.
 
+pub mod failure;
 pub mod report;
 mod rollout;
 mod steps;
@@ -17,7 +18,9 @@ use crate::aws::Aws;
 use crate::check::pipeline::{Action, Pipeline, Step};
 use crate::eval::{Environment, Outcome, Value};
 use crate::resolve::{Ledger, Resolver};
-use report::{Reporter, StepLabel};
+use failure::FailureDiagnostic;
+pub use failure::{FailureKind, StepFailure};
+use report::{Failed, Reporter, StepLabel};
 
 /// Exit codes of `run`, as documented in the README.
 pub mod exit {
@@ -27,15 +30,6 @@ pub mod exit {
     pub const SIGINT: i32 = 130;
     /// Interrupted by SIGTERM (128 + 15).
     pub const SIGTERM: i32 = 143;
-}
-
-/// Why a step failed, with what the user needs to see to act on it.
-#[derive(Debug, Clone)]
-pub struct StepFailure {
-    pub step: StepLabel,
-    pub reason: String,
-    /// Service events, stopped tasks' reasons and exit codes.
-    pub details: Vec<String>,
 }
 
 struct RunState {
@@ -53,6 +47,8 @@ struct RunState {
 pub struct Runner<'a> {
     aws: &'a Aws,
     pipeline: &'a Pipeline,
+    /// The pipeline's file name and text, for the failure report.
+    path: &'a str,
     source: &'a str,
     resolver: Resolver<'a>,
     env: &'a dyn Environment,
@@ -86,10 +82,17 @@ impl Signals {
 type StepFuture<'s> = Pin<Box<dyn Future<Output = Result<String, StepFailure>> + 's>>;
 
 impl<'a> Runner<'a> {
-    pub fn new(aws: &'a Aws, source: &'a str, resolver: Resolver<'a>, report: &'a Reporter, ledger: Ledger) -> Self {
+    pub fn new(
+        aws: &'a Aws,
+        (path, source): (&'a str, &'a str),
+        resolver: Resolver<'a>,
+        report: &'a Reporter,
+        ledger: Ledger,
+    ) -> Self {
         Runner {
             aws,
             pipeline: resolver.pipeline,
+            path,
             source,
             env: resolver.env,
             resolver,
@@ -111,15 +114,15 @@ impl<'a> Runner<'a> {
             }
         };
         let Some(ending) = ending else {
-            self.report.finished(true, exit::OK, &[]);
+            self.report.finished(exit::OK, None);
             return exit::OK;
         };
-        let (mut lines, code) = match &ending {
+        let (headline, mut lines, code) = match &ending {
             Ending::Failed(failure) => {
-                let mut lines =
-                    vec![format!("✗ `{}` (line {}) failed: {}", failure.step.title, failure.step.line, failure.reason)];
-                lines.extend(failure.details.iter().map(|d| format!("  {d}")));
-                (lines, exit::FAILED)
+                let headline =
+                    format!("✗ `{}` (line {}) failed: {}", failure.step.title, failure.step.line, failure.reason);
+                let lines = failure.details.iter().map(|d| format!("  {d}")).collect();
+                (headline, lines, exit::FAILED)
             }
             Ending::Interrupted(signal) => {
                 self.report.note(
@@ -127,7 +130,7 @@ impl<'a> Runner<'a> {
                     &format!("interrupted by {signal}; cleaning up (send it again to abandon the clean-up)"),
                 );
                 let code = if *signal == "SIGINT" { exit::SIGINT } else { exit::SIGTERM };
-                (vec![format!("✗ interrupted by {signal}")], code)
+                (format!("✗ interrupted by {signal}"), Vec::new(), code)
             }
         };
         // The clean-up runs to its end unless a second signal comes: CI
@@ -152,7 +155,25 @@ impl<'a> Runner<'a> {
             lines.extend(self.left_undone());
         }
         lines.extend(self.tasks_left_running());
-        self.report.finished(false, code, &lines);
+        let diagnostic = match ending {
+            Ending::Failed(failure) => failure.diagnostic(),
+            Ending::Interrupted(_) => FailureDiagnostic {
+                kind: FailureKind::Interrupted,
+                help: match abandoned {
+                    Some(_) => "the clean-up did not finish: undo by hand what is listed as left undone, then run the pipeline again".into(),
+                    None => "the clean-up below ran to its end; run the pipeline again to deploy".into(),
+                },
+                at: None,
+            },
+        };
+        let failed = Failed {
+            headline: &headline,
+            diagnostic: &diagnostic,
+            path: self.path,
+            source: self.source,
+            lines: &lines,
+        };
+        self.report.finished(code, Some(failed));
         code
     }
 
@@ -177,6 +198,8 @@ impl<'a> Runner<'a> {
                     Ok(summary) => self.done(format!("↺ on-failure: {} — {summary}", self.title(step))),
                     Err(failure) => {
                         self.done(format!("✗ on-failure: {} failed: {}", failure.step.title, failure.reason));
+                        self.done(format!("  {}", failure.kind.code()));
+                        self.done(format!("  help: {}", failure.help));
                         for detail in &failure.details {
                             self.done(format!("  {detail}"));
                         }
@@ -274,7 +297,14 @@ impl<'a> Runner<'a> {
     }
 
     fn label(&self, step: &Step) -> StepLabel {
-        StepLabel { line: crate::diagnostic::line_column(self.source, step.keyword.start).0, title: self.title(step) }
+        // The step's first line up to its block: what the report underlines.
+        let text = self.source.get(step.span.start..step.span.end).unwrap_or_default();
+        let head = text.lines().next().unwrap_or_default().split('{').next().unwrap_or_default().trim_end();
+        StepLabel {
+            line: crate::diagnostic::line_column(self.source, step.keyword.start).0,
+            title: self.title(step),
+            span: crate::syntax::ast::Span::new(step.span.start, step.span.start + head.len()),
+        }
     }
 
     fn title(&self, step: &Step) -> String {
@@ -302,16 +332,18 @@ impl<'a> Runner<'a> {
             guard.armed = false;
             if !matches!(step.action, Action::Parallel(_)) {
                 match &result {
-                    Ok(summary) => self.report.step_finished(id, &label, true, started.elapsed(), summary),
-                    Err(failure) => self.report.step_finished(id, &label, false, started.elapsed(), &failure.reason),
+                    Ok(summary) => self.report.step_finished(id, &label, started.elapsed(), summary, None),
+                    Err(failure) => self.report.step_finished(
+                        id,
+                        &label,
+                        started.elapsed(),
+                        &failure.reason,
+                        Some((failure.kind, &failure.help)),
+                    ),
                 }
             }
             result
         })
-    }
-
-    fn fail(&self, label: &StepLabel, reason: impl Into<String>) -> StepFailure {
-        StepFailure { step: label.clone(), reason: reason.into(), details: Vec::new() }
     }
 
     fn bind(&self, step: &Step, value: Value) {
@@ -338,7 +370,14 @@ struct Unfinished<'r> {
 impl Drop for Unfinished<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.report.step_finished(self.id, &self.label, false, self.started.elapsed(), "cancelled");
+            let help = "another step failed or a signal came while this one ran; the run's report says which";
+            self.report.step_finished(
+                self.id,
+                &self.label,
+                self.started.elapsed(),
+                "cancelled",
+                Some((FailureKind::Cancelled, help)),
+            );
         }
     }
 }

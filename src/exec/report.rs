@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+use super::failure::{FailureDiagnostic, FailureKind};
+use crate::syntax::ast::Span;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     Live,
@@ -19,6 +22,19 @@ pub enum Style {
 pub struct StepLabel {
     pub line: usize,
     pub title: String,
+    /// The step's head in the pipeline's source, where a failure points.
+    pub span: Span,
+}
+
+/// How a failed run closes: the headline, the failure's code, source
+/// excerpt and help, then the details and what the clean-up did.
+pub struct Failed<'a> {
+    pub headline: &'a str,
+    pub diagnostic: &'a FailureDiagnostic,
+    /// The pipeline's file name and text, for the source excerpt.
+    pub path: &'a str,
+    pub source: &'a str,
+    pub lines: &'a [String],
 }
 
 pub struct Reporter {
@@ -82,8 +98,17 @@ impl Reporter {
         }
     }
 
-    pub fn step_finished(&self, id: usize, step: &StepLabel, ok: bool, elapsed: Duration, summary: &str) {
+    /// A step's end: its summary, or its failure's reason with the code and help.
+    pub fn step_finished(
+        &self,
+        id: usize,
+        step: &StepLabel,
+        elapsed: Duration,
+        summary: &str,
+        failure: Option<(FailureKind, &str)>,
+    ) {
         let seconds = elapsed.as_secs_f64();
+        let ok = failure.is_none();
         let mark = if ok { "✓" } else { "✗" };
         match self.style {
             Style::Live => {
@@ -101,6 +126,7 @@ impl Reporter {
             Style::Json => self.json(json!({
                 "event": "step-finished", "step": step.title, "line": step.line, "ok": ok,
                 "seconds": (seconds * 1000.0).round() / 1000.0, "summary": summary,
+                "code": failure.map(|(kind, _)| kind.code()), "help": failure.map(|(_, help)| help),
             })),
         }
     }
@@ -124,16 +150,38 @@ impl Reporter {
     }
 
     /// The closing report: what failed and why, and what was undone.
-    pub fn finished(&self, ok: bool, exit_code: i32, lines: &[String]) {
+    pub fn finished(&self, exit_code: i32, failed: Option<Failed<'_>>) {
         let elapsed = self.started.elapsed().as_secs_f64();
+        let ok = failed.is_none();
         match self.style {
-            Style::Json => self.json(json!({
-                "event": "finished", "ok": ok, "exit_code": exit_code,
-                "seconds": (elapsed * 1000.0).round() / 1000.0, "report": lines,
-            })),
+            Style::Json => {
+                let report: Vec<&str> = failed
+                    .as_ref()
+                    .map(|f| std::iter::once(f.headline).chain(f.lines.iter().map(String::as_str)).collect())
+                    .unwrap_or_default();
+                self.json(json!({
+                    "event": "finished", "ok": ok, "exit_code": exit_code,
+                    "seconds": (elapsed * 1000.0).round() / 1000.0, "report": report,
+                    "code": failed.as_ref().map(|f| f.diagnostic.kind.code()),
+                    "help": failed.as_ref().map(|f| f.diagnostic.help.as_str()),
+                }))
+            }
             _ => {
-                for line in lines {
-                    self.print(line);
+                if let Some(failed) = &failed {
+                    self.print(failed.headline);
+                    // Colour only on a terminal, as `check` does.
+                    let color = self.style == Style::Live && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                    let rendered =
+                        crate::diagnostic::render_report(failed.path, failed.source, failed.diagnostic.clone(), color);
+                    for line in rendered.trim_end().lines() {
+                        self.print(line);
+                    }
+                    if !failed.lines.is_empty() {
+                        self.print("");
+                    }
+                    for line in failed.lines {
+                        self.print(line);
+                    }
                 }
                 self.print(&if ok {
                     format!("pipeline finished in {elapsed:.1}s")

@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use super::failure::{FailureKind, StepFailure};
 use super::report::StepLabel;
-use super::{Runner, StepFailure};
+use super::Runner;
 use crate::aws::{ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Value};
@@ -63,7 +64,7 @@ impl Runner<'_> {
                 .aws
                 .describe_service(&service.cluster, &service.name)
                 .await
-                .map_err(|e| self.aws_failure(label, e))?;
+                .map_err(|e| StepFailure::aws(label, e))?;
             let ours_id =
                 followed.get_or_insert_with(|| state.primary().map(|d| d.id.clone()).unwrap_or_default()).clone();
             let verdict = judge(&state, &ours_id, seen, started.elapsed());
@@ -74,11 +75,39 @@ impl Runner<'_> {
                 }
                 RolloutVerdict::InProgress { ours, .. } => (*ours, verdict.describe(&service.name)),
                 RolloutVerdict::Done { .. } => return Ok(verdict.describe(&service.name)),
-                RolloutVerdict::Unfollowable => return Err(self.fail(label, verdict.describe(&service.name))),
-                RolloutVerdict::Failed { ours, .. } | RolloutVerdict::Replaced { ours, .. } => {
-                    let td = ours.task_definition().map(str::to_string).or(record.deployment_task_definition.clone());
+                RolloutVerdict::Unfollowable => {
+                    let help = format!(
+                        "`await-stable` follows ECS rolling deployments only: drop it for {} and wait in its deployment controller (for CodeDeploy, `aws deploy wait deployment-successful`)",
+                        service.name
+                    );
                     let reason = verdict.describe(&service.name);
-                    return Err(self.diagnosed(label, reason, &state, record.updated_at, td.as_deref()).await);
+                    return Err(StepFailure::new(label, FailureKind::RolloutUnfollowable, reason, help));
+                }
+                RolloutVerdict::Failed { ours, back_to, .. } => {
+                    let td = ours.task_definition().map(str::to_string).or(record.deployment_task_definition.clone());
+                    let revision = td.as_deref().map(short).unwrap_or_else(|| "the new revision".into());
+                    let mut help = format!(
+                        "the events and stopped tasks below say why the tasks of {revision} did not stay up; fix the image, its health check or the task definition, then run again"
+                    );
+                    if back_to.is_none() {
+                        help.push_str(&format!(
+                            "; ECS is not rolling {} back: `circuit-breaker = rollback` on the `update`, or `rollback {}` in `on-failure`, would",
+                            service.name, service.name
+                        ));
+                    }
+                    let reason = verdict.describe(&service.name);
+                    let failure = StepFailure::new(label, FailureKind::RolloutFailed, reason, help);
+                    return Err(self.diagnosed(failure, &state, record.updated_at, td.as_deref()).await);
+                }
+                RolloutVerdict::Replaced { ours, .. } => {
+                    let td = ours.task_definition().map(str::to_string).or(record.deployment_task_definition.clone());
+                    let help = format!(
+                        "something else updated {} while this run followed it (another pipeline or a person); see which deployment is live with `aws ecs describe-services --cluster {} --services {}`, then run again",
+                        service.name, service.cluster, service.name
+                    );
+                    let reason = verdict.describe(&service.name);
+                    let failure = StepFailure::new(label, FailureKind::RolloutReplaced, reason, help);
+                    return Err(self.diagnosed(failure, &state, record.updated_at, td.as_deref()).await);
                 }
             };
             seen = true;
@@ -89,15 +118,22 @@ impl Runner<'_> {
             }
             let now = Instant::now();
             if now >= deadline {
+                let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
                 let reason = format!(
-                    "timed out after {} waiting for deployment {} of {}: {progress}",
-                    humantime::format_duration(Duration::from_secs(timeout.as_secs())),
+                    "timed out after {waited} waiting for deployment {} of {}: {progress}",
                     ours.id,
                     short(&ours.task_definition)
                 );
-                return Err(self
-                    .diagnosed(label, reason, &state, record.updated_at, Some(&ours.task_definition))
-                    .await);
+                let help = if ours.failed > 0 {
+                    format!(
+                        "tasks of {} keep failing: the stopped tasks below say why; fix it, then run again",
+                        short(&ours.task_definition)
+                    )
+                } else {
+                    format!("if the rollout is only slow, raise the `timeout` of `await-stable` (it was {waited})")
+                };
+                let failure = StepFailure::new(label, FailureKind::RolloutTimeout, reason, help);
+                return Err(self.diagnosed(failure, &state, record.updated_at, Some(&ours.task_definition)).await);
             }
             if ours.running < ours.desired || ours.pending > 0 {
                 endgame_since = None;
@@ -113,13 +149,12 @@ impl Runner<'_> {
     /// the failed revision.
     async fn diagnosed(
         &self,
-        label: &StepLabel,
-        reason: String,
+        mut failure: StepFailure,
         state: &ServiceState,
         since: Option<SystemTime>,
         task_definition: Option<&str>,
     ) -> StepFailure {
-        let mut details = Vec::new();
+        let details = &mut failure.details;
         // A second of slack for clocks; older events belong to earlier deployments.
         let since = since.map(|t| t - Duration::from_secs(1));
         let mut events: Vec<_> = state
@@ -158,7 +193,7 @@ impl Runner<'_> {
                 details.push(format!("  {}", describe_stopped(task)));
             }
         }
-        StepFailure { step: label.clone(), reason, details }
+        failure
     }
 
     /// `run-task`: starts the task like the `like` service's, and waits as asked.
@@ -171,9 +206,12 @@ impl Runner<'_> {
     ) -> Result<String, StepFailure> {
         let request = &run.request;
         let cluster = request.cluster.clone();
-        let tasks = self.aws.run_task(request).await.map_err(|e| self.aws_failure(label, e))?;
+        let tasks = self.aws.run_task(request).await.map_err(|e| StepFailure::aws(label, e))?;
         let Some(task) = tasks.into_iter().next() else {
-            return Err(self.fail(label, "ECS started no task"));
+            let help = format!(
+                "ECS gave no reason: check the capacity of cluster `{cluster}` and the launch type and network of the `like` service, then run again"
+            );
+            return Err(StepFailure::new(label, FailureKind::TaskNotStarted, "ECS started no task", help));
         };
         self.bind(step, Value::Task(task.arn.clone()));
         let short_id = task_id(&task.arn).to_string();
@@ -206,7 +244,7 @@ impl Runner<'_> {
                 .aws
                 .describe_tasks(cluster, &[arn.to_string()])
                 .await
-                .map_err(|e| self.aws_failure(label, e))?
+                .map_err(|e| StepFailure::aws(label, e))?
                 .into_iter()
                 .next();
             let current = match found {
@@ -216,7 +254,13 @@ impl Runner<'_> {
                     tokio::time::sleep(FIRST_POLL).await;
                     continue;
                 }
-                None => return Err(self.fail(label, format!("ECS no longer describes task {short_id}"))),
+                None => {
+                    let help = format!(
+                        "whether the task succeeded is unknown: look for it with `aws ecs describe-tasks --cluster {cluster} --tasks {arn}` or in its logs before running again"
+                    );
+                    let reason = format!("ECS no longer describes task {short_id}");
+                    return Err(StepFailure::new(label, FailureKind::TaskLost, reason, help));
+                }
             };
             if last.as_ref() != Some(&current.last_status) {
                 self.report.progress(id, label, &format!("task {short_id}: {}", current.last_status));
@@ -232,14 +276,17 @@ impl Runner<'_> {
             let now = Instant::now();
             if now >= deadline {
                 let stopped = self.aws.stop_task(cluster, arn, "ecsflow: run-task timed out").await;
-                let mut failure = self.fail(
-                    label,
-                    format!(
-                        "task {short_id} was still {} after {}",
-                        current.last_status,
-                        humantime::format_duration(Duration::from_secs(timeout.as_secs()))
+                let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
+                let help = match run.wait {
+                    Wait::Running => format!(
+                        "the task never reached RUNNING: its image pull or the cluster's capacity may be the cause; raise the `run-task`'s `timeout` (it was {waited}) if it is only slow"
                     ),
-                );
+                    _ => format!(
+                        "the task's logs say what it was doing; raise the `run-task`'s `timeout` (it was {waited}) if it is only slow"
+                    ),
+                };
+                let reason = format!("task {short_id} was still {} after {waited}", current.last_status);
+                let mut failure = StepFailure::new(label, FailureKind::TaskTimeout, reason, help);
                 failure.details.push(match stopped {
                     Ok(()) => format!("stopped task {short_id}"),
                     Err(e) => format!("could not stop task {short_id}: {e}; it may still be running"),
@@ -254,7 +301,7 @@ impl Runner<'_> {
     /// A stopped task succeeded when every essential container exited 0.
     async fn task_outcome(&self, label: &StepLabel, task: &TaskState) -> Result<String, StepFailure> {
         let definition =
-            self.aws.describe_task_definition(&task.task_definition).await.map_err(|e| self.aws_failure(label, e))?;
+            self.aws.describe_task_definition(&task.task_definition).await.map_err(|e| StepFailure::aws(label, e))?;
         let essential = |name: &str| -> bool {
             definition
                 .json
@@ -278,14 +325,21 @@ impl Runner<'_> {
         if failed.is_empty() {
             return Ok(format!("task {short_id} exited 0"));
         }
-        let mut failure = self.fail(
-            label,
-            format!(
-                "task {short_id} failed: {}{}",
-                failed.join(", "),
-                task.stopped_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
-            ),
+        let reason = format!(
+            "task {short_id} failed: {}{}",
+            failed.join(", "),
+            task.stopped_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
         );
+        let never_ran = task.containers.iter().any(|c| essential(&c.name) && c.exit_code.is_none());
+        let help = if never_ran {
+            "a container did not run: the stopped reason says why (an image that cannot be pulled, a missing secret); fix it, then run again".to_string()
+        } else {
+            format!(
+                "the task's logs say why it exited non-zero; fix the command or the image of {}, then run again",
+                short(&task.task_definition)
+            )
+        };
+        let mut failure = StepFailure::new(label, FailureKind::TaskFailed, reason, help);
         failure.details.push("containers:".into());
         for container in &task.containers {
             failure.details.push(format!(

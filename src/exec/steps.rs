@@ -5,33 +5,26 @@ use std::time::SystemTime;
 
 use serde_json::Value as Json;
 
+use super::failure::{FailureKind, StepFailure};
 use super::report::StepLabel;
-use super::{Runner, StepFailure};
-use crate::aws::{AwsError, ServiceUpdate};
+use super::Runner;
+use crate::aws::ServiceUpdate;
 use crate::check::pipeline::{Step, DEFAULT_AWAIT_TIMEOUT};
 use crate::eval::Value;
-use crate::image::{Builder, ImageError};
+use crate::image::Builder;
 use crate::resolve::{
-    BuildAction, Moment, PruneAction, PushAction, RegisterAction, ResolveError, Resolved, RollbackAction,
-    RollbackOutcome, ScalingAction, ScalingChange, UpdateAction,
+    BuildAction, Moment, PruneAction, PushAction, RegisterAction, Resolved, RollbackAction, RollbackOutcome,
+    ScalingAction, ScalingChange, UpdateAction,
 };
 use crate::taskdef::short;
 
 impl Runner<'_> {
-    pub(super) fn aws_failure(&self, label: &StepLabel, error: AwsError) -> StepFailure {
-        self.fail(label, error.to_string())
-    }
-
-    fn resolve_failure(&self, label: &StepLabel, error: ResolveError) -> StepFailure {
-        self.fail(label, error.to_string())
-    }
-
     pub(super) async fn act(&self, id: usize, label: &StepLabel, step: &Step) -> Result<String, StepFailure> {
         let moment =
             if self.cleaning_up.load(std::sync::atomic::Ordering::Relaxed) { Moment::OnFailure } else { Moment::Steps };
         let ledger = self.state.lock().expect("state lock").ledger.clone();
         let resolved =
-            self.resolver.resolve(self.aws, &ledger, step, moment).await.map_err(|e| self.resolve_failure(label, e))?;
+            self.resolver.resolve(self.aws, &ledger, step, moment).await.map_err(|e| StepFailure::resolve(label, e))?;
         match resolved {
             Resolved::Build(build) => self.build(id, label, step, build).await,
             Resolved::Push(push) => self.push(id, label, step, push).await,
@@ -63,7 +56,7 @@ impl Runner<'_> {
             .aws
             .register_task_definition(&Json::Object(register.input))
             .await
-            .map_err(|e| self.aws_failure(label, e))?;
+            .map_err(|e| StepFailure::aws(label, e))?;
         self.bind(step, Value::TaskDefinition(registered.arn.clone()));
         Ok(format!("registered {}", short(&registered.arn)))
     }
@@ -82,7 +75,7 @@ impl Runner<'_> {
             self.aws
                 .set_scaling_suspension(&service.cluster, &service.name, scaling.target)
                 .await
-                .map_err(|e| self.aws_failure(label, e))?;
+                .map_err(|e| StepFailure::aws(label, e))?;
         }
         Ok(match scaling.change {
             ScalingChange::Suspend => format!("suspended (was {current})"),
@@ -103,7 +96,7 @@ impl Runner<'_> {
             return Ok("no change".to_string());
         }
         let asked_at = SystemTime::now();
-        let updated = self.aws.update_service(&update.request).await.map_err(|e| self.aws_failure(label, e))?;
+        let updated = self.aws.update_service(&update.request).await.map_err(|e| StepFailure::aws(label, e))?;
         let primary = updated.primary().map(|d| (d.id.clone(), d.task_definition.clone()));
         let started =
             update.record_after(&mut self.state.lock().expect("state lock").ledger, primary.clone(), Some(asked_at));
@@ -131,10 +124,22 @@ impl Runner<'_> {
             ..ServiceUpdate::default()
         };
         let asked_at = SystemTime::now();
-        let updated = self.aws.update_service(&request).await.map_err(|e| self.aws_failure(label, e))?;
+        let updated = self.aws.update_service(&request).await.map_err(|e| StepFailure::aws(label, e))?;
         let primary = updated.primary().map(|d| (d.id.clone(), d.task_definition.clone()));
         rollback.record_after(&mut self.state.lock().expect("state lock").ledger, primary, Some(asked_at));
-        self.await_stable(id, label, service, DEFAULT_AWAIT_TIMEOUT).await?;
+        self.await_stable(id, label, service, DEFAULT_AWAIT_TIMEOUT).await.map_err(|mut failure| {
+            // The rollback's own rollout has no `timeout` to raise.
+            if failure.kind == FailureKind::RolloutTimeout {
+                failure.help = format!(
+                    "{} is still rolling back to {}: watch it with `aws ecs describe-services --cluster {} --services {}`, and look into the events below",
+                    service.name,
+                    short(&target),
+                    service.cluster,
+                    service.name
+                );
+            }
+            failure
+        })?;
         Ok(format!("rolled {} back from {} to {}", service.name, short(&rollback.from), short(&target)))
     }
 
@@ -142,11 +147,18 @@ impl Runner<'_> {
         let mut done = Vec::new();
         for (name, arn) in &prune.remove {
             if let Err(error) = self.aws.deregister_task_definition(arn).await {
-                let mut failure = self.aws_failure(label, error);
+                let left: Vec<&str> = prune.remove.iter().skip(done.len()).map(|(name, _)| name.as_str()).collect();
+                let help = format!(
+                    "{}; run the pipeline again, or deregister the rest with `aws ecs deregister-task-definition --task-definition {}`",
+                    error.help(),
+                    left.first().copied().unwrap_or_default()
+                );
+                let mut failure = StepFailure::new(label, FailureKind::PruneFailed, error.to_string(), help);
                 failure.details.push(format!(
                     "deregistered before the error: {}",
                     if done.is_empty() { "none".to_string() } else { done.join(", ") }
                 ));
+                failure.details.push(format!("still ACTIVE: {}", left.join(", ")));
                 return Err(failure);
             }
             done.push(name.clone());
@@ -160,21 +172,6 @@ impl Runner<'_> {
 }
 
 impl Runner<'_> {
-    fn image_failure(&self, label: &StepLabel, error: ImageError) -> StepFailure {
-        let mut failure = self.fail(label, error.to_string());
-        let output = error.output();
-        if !output.is_empty() {
-            failure.details.push("builder output:".into());
-            // The whole output, bounded so a runaway build cannot flood the log.
-            let skip = output.len().saturating_sub(400);
-            if skip > 0 {
-                failure.details.push(format!("  … {skip} earlier lines"));
-            }
-            failure.details.extend(output[skip..].iter().map(|l| format!("  | {l}")));
-        }
-        failure
-    }
-
     async fn build(
         &self,
         id: usize,
@@ -182,13 +179,13 @@ impl Runner<'_> {
         step: &Step,
         build: BuildAction,
     ) -> Result<String, StepFailure> {
-        let builder = build.builder.map_err(|e| self.image_failure(label, e))?;
+        let builder = build.builder.map_err(|e| StepFailure::image(label, e, false))?;
         let lines = std::sync::atomic::AtomicUsize::new(0);
         let on_line = |line: &str| {
             lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.report.output(id, label, line);
         };
-        let image = builder.build(&build.request, &on_line).await.map_err(|e| self.image_failure(label, e))?;
+        let image = builder.build(&build.request, &on_line).await.map_err(|e| StepFailure::image(label, e, false))?;
         self.state.lock().expect("state lock").ledger.images.insert(image.clone(), builder.kind);
         self.bind(step, Value::Image(image.clone()));
         Ok(format!(
@@ -200,19 +197,19 @@ impl Runner<'_> {
     }
 
     async fn push(&self, id: usize, label: &StepLabel, step: &Step, push: PushAction) -> Result<String, StepFailure> {
-        let builder: Builder = push.builder.map_err(|e| self.image_failure(label, e))?;
+        let builder: Builder = push.builder.map_err(|e| StepFailure::image(label, e, true))?;
         let host = push.uri.split('/').next().unwrap_or_default().to_string();
         // ECR tokens expire after 12 hours: ask right before pushing. Other
         // registries use the builder's own login.
         let auth = match push.ecr {
-            true => Some(self.aws.registry_auth(&host).await.map_err(|e| self.aws_failure(label, e))?),
+            true => Some(self.aws.registry_auth(&host).await.map_err(|e| StepFailure::aws(label, e))?),
             false => None,
         };
         let on_line = |line: &str| self.report.output(id, label, line);
         let digest = builder
             .push(&push.image, &push.uri, &push.tags, auth.as_ref(), &on_line)
             .await
-            .map_err(|e| self.image_failure(label, e))?;
+            .map_err(|e| StepFailure::image(label, e, true))?;
         let reference = format!("{}@{digest}", push.uri);
         self.bind(step, Value::ImageRef(reference.clone()));
         Ok(format!("pushed {reference} (tags {})", push.tags.join(", ")))

@@ -84,19 +84,23 @@ pub enum ResolveError {
         #[help]
         help: Option<String>,
     },
+
+    #[error("`{family}` has no ACTIVE revision before {current} to roll back to")]
+    #[diagnostic(
+        code("ecsflow::rollback-impossible"),
+        help("name the revision to return to: `rollback SERVICE to REVISION`; `aws ecs list-task-definitions --family-prefix {family}` lists them")
+    )]
+    NoEarlierRevision {
+        family: String,
+        current: String,
+        #[label("nothing to roll back to")]
+        span: Span,
+    },
 }
 
 impl ResolveError {
     pub fn aws(error: AwsError, span: Span) -> ResolveError {
-        let help = match error.code.as_deref() {
-            Some("ServiceNotFoundException") | Some("ClusterNotFoundException") => {
-                Some("check the service's name and cluster in the pipeline, and the region".into())
-            }
-            Some("AccessDeniedException") | Some("UnrecognizedClientException") => {
-                Some("check the AWS credentials and the role's permissions".into())
-            }
-            _ => None,
-        };
+        let help = Some(error.help());
         ResolveError::Aws { error, span, help }
     }
 
@@ -461,13 +465,11 @@ impl<'a> Resolver<'a> {
         let family = family_of(&name);
         let number = reference::revision_of(&name).unwrap_or(i64::MAX);
         let revisions = facts.revisions(&family).await.map_err(|e| ResolveError::aws(e, span))?;
-        revisions.into_iter().find(|(revision, _)| *revision < number).map(|(_, arn)| arn).ok_or_else(|| {
-            ResolveError::invalid(
-                format!("`{family}` has no ACTIVE revision before {name} to roll back to"),
-                span,
-                "nothing to roll back to",
-            )
-        })
+        revisions
+            .into_iter()
+            .find(|(revision, _)| *revision < number)
+            .map(|(_, arn)| arn)
+            .ok_or(ResolveError::NoEarlierRevision { family, current: name, span })
     }
 
     async fn prune(
