@@ -164,7 +164,7 @@ fn plan_then_run(emulator: &Emulator, env: &[(String, String)], pipeline: &str) 
         let run = ecsflow(emulator, root, env, args);
         (run.code, run.out, String::new())
     };
-    calls::plan_then_run(emulator, &ecsflow, pipeline, &[])
+    calls::plan_then_run(emulator, &ecsflow, pipeline, &[], &[])
 }
 
 /// Runs Python with boto3 against the emulator: `setup` sees `kw`, the

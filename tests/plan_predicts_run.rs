@@ -1,7 +1,9 @@
-//! `plan` predicts `run`: for each scenario that ends in success, the
-//! mutating calls `plan --format json` lists are exactly the ones moto's
-//! recorder sees the run make, call for call (the order inside a `parallel`
-//! block aside).
+//! `plan` predicts `run`: the mutating calls `plan --format json` lists are
+//! exactly the ones moto's recorder sees the run make, call for call (the
+//! order inside a `parallel` block aside). Here: the plan's JSON itself, the
+//! example pipelines without a build, and prune over two clusters; the
+//! successful scenarios of `tests/run.rs` and the example pipelines that build
+//! (`tests/images.rs`) go through the same check.
 
 #[path = "common/aws_setup.rs"]
 mod aws_setup;
@@ -42,7 +44,7 @@ fn ecsflow(emulator: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, Stri
 }
 
 fn plan_then_run(emulator: &Emulator, dir: &Path, pipeline: &str, args: &[&str]) -> serde_json::Value {
-    calls::plan_then_run(emulator, &|args: &[&str]| ecsflow(emulator, dir, args), pipeline, args).0
+    calls::plan_then_run(emulator, &|args: &[&str]| ecsflow(emulator, dir, args), pipeline, args, &[]).0
 }
 
 fn project(name: &str, source: &str) -> tempfile::TempDir {
@@ -136,38 +138,6 @@ await-stable web
     assert_eq!(plan["steps"][1]["calls"][0]["target"], "prod/web:2");
 }
 
-#[test]
-fn two_services_in_parallel() {
-    let emulator = Emulator::start(TIME_SCALE);
-    let account = Account::new(&emulator.endpoint());
-    account.cluster("prod");
-    let front = account.task_definition("front", "front", "front:v1");
-    let back = account.task_definition("back", "back", "back:v1");
-    account.rolling_service("prod", "front", &front, 2, true);
-    account.rolling_service("prod", "back", &back, 2, true);
-    let source = r#"
-cluster = "prod"
-service front = "front"
-service back = "back"
-parallel {
-  let front_td = register from front {
-    container "front" { image = "front:v2" }
-  }
-  let back_td = register from back {
-    container "back" { image = "back:v2" }
-  }
-}
-parallel {
-  update front { task-definition = front_td }
-  update back { task-definition = back_td }
-}
-await-stable front, back
-"#;
-    let dir = project("deploy.ecsflow", source);
-    let plan = plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
-    assert_eq!(planned_groups(&plan["steps"]).len(), 2);
-}
-
 /// `prune` over services in two clusters, with a `rollback … to` in
 /// `on-failure`: plan protects what run protects, and says why.
 #[test]
@@ -212,22 +182,6 @@ let _s = staging_web
     );
     assert_eq!(account.active_revisions("web"), [1, 2, 3, 6]);
     assert_eq!(plan["on_failure"][0]["calls"][0]["target"], "prod/web");
-}
-
-#[test]
-fn prune_keeps_the_live_revision_of_a_service_the_pipeline_does_not_declare() {
-    let emulator = Emulator::start(TIME_SCALE);
-    let account = Account::new(&emulator.endpoint());
-    account.cluster("prod");
-    let old = account.task_definition("shared", "app", "app:v1");
-    account.task_definition("shared", "app", "app:v2");
-    let newest = account.task_definition("shared", "app", "app:v3");
-    account.rolling_service("prod", "a", &newest, 1, true);
-    account.rolling_service("prod", "b", &old, 1, true);
-    let source = "cluster = \"prod\"\nservice a = \"a\"\nprune \"shared\" keep 1\nlet _a = a\n";
-    let dir = project("deploy.ecsflow", source);
-    plan_then_run(&emulator, dir.path(), "deploy.ecsflow", &[]);
-    assert_eq!(account.active_revisions("shared"), [1, 3]);
 }
 
 // ------------------------------------------------ the example pipelines

@@ -4,6 +4,8 @@
 
 #[path = "common/aws_setup.rs"]
 mod aws_setup;
+#[path = "common/calls.rs"]
+mod calls;
 mod common;
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -48,6 +50,23 @@ fn run(emulator: &Emulator, source: &str, args: &[&str]) -> Run {
     Run { code: output.status.code().unwrap_or(-1), out, elapsed: started.elapsed() }
 }
 
+/// As [`run`], after `plan --format json`: the run must make exactly the
+/// mutating calls the plan lists (tests/common/calls.rs). For the scenarios
+/// that end in success.
+fn planned_run(emulator: &Emulator, source: &str, params: &[&str], run_only: &[&str]) -> Run {
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let started = Instant::now();
+    let ecsflow = |args: &[&str]| {
+        let output = command(emulator, dir.path(), args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stdout.contains("test-secret-value") && !stderr.contains("test-secret-value"), "credentials leaked");
+        (output.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    let (_, out) = calls::plan_then_run(emulator, &ecsflow, "deploy.ecsflow", params, run_only);
+    Run { code: 0, out, elapsed: started.elapsed() }
+}
+
 /// Cluster `prod`, service `web` on `web:1` (desired 2, 50–200%, breaker as
 /// given), scale-in alone suspended on its scalable target.
 fn account(emulator: &Emulator, breaker: bool) -> Account {
@@ -82,7 +101,7 @@ on-failure {
 fn a_happy_rollout_ends_on_the_new_revision_with_scaling_as_it_was() {
     let emulator = Emulator::start(TIME_SCALE);
     let account = account(&emulator, true);
-    let run = run(&emulator, DEPLOY, &[]);
+    let run = planned_run(&emulator, DEPLOY, &[], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
     assert!(run.out.contains("✓ let td = register from web registered web:2"), "{}", run.out);
     assert!(run.out.contains("✓ await-stable web web stable on web:2 (2/2 running)"), "{}", run.out);
@@ -245,7 +264,7 @@ await-stable web
 
 fn run_ok_migration(emulator: &Emulator) -> Run {
     let source = "cluster = \"prod\"\nservice web = \"web\"\nlet _m = run-task \"web:1\" {\n  like = web\n  container \"web\" { command = [\"./migrate\"] }\n}\n";
-    run(emulator, source, &[])
+    planned_run(emulator, source, &[], &[])
 }
 
 #[test]
@@ -269,7 +288,7 @@ update web { task-definition = td }
 await-stable web
 prune td keep 2
 "#;
-    let run = run(&emulator, source, &[]);
+    let run = planned_run(&emulator, source, &[], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
     // web:6 (live now) and web:5 are the newest two; web:1 was live before
     // this run, so it is the rollback target and stays.
@@ -304,7 +323,7 @@ parallel {
 }
 await-stable front, back
 "#;
-    let run = run(&emulator, source, &[]);
+    let run = planned_run(&emulator, source, &[], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
     assert!(
         run.out.contains("front stable on front:2 (2/2 running); back stable on back:2 (2/2 running)"),
@@ -315,6 +334,7 @@ await-stable front, back
     assert_eq!(account.live_revision("prod", "back"), "back:2");
 }
 
+// Not held to a plan: `plan` would take the injected faults meant for the run.
 #[test]
 fn throttling_and_server_errors_are_retried_to_success() {
     let emulator = Emulator::start(TIME_SCALE);
@@ -437,7 +457,7 @@ update web { task-definition = td }
 await-stable web
 resume-scaling web
 "#;
-    let run = run(&emulator, source, &["--format", "json"]);
+    let run = planned_run(&emulator, source, &[], &["--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.out);
     assert_eq!(account.task_definition_tags("web:2"), ["team=storefront"]);
     let events: Vec<serde_json::Value> =
@@ -535,7 +555,7 @@ fn a_desired_count_change_is_stable_only_when_every_task_runs() {
     let emulator = Emulator::start(TIME_SCALE);
     let account = account(&emulator, true);
     let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web { desired-count = 4 }\nawait-stable web\n";
-    let run = run(&emulator, source, &[]);
+    let run = planned_run(&emulator, source, &[], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
     assert!(run.out.contains("web stable on web:1 (4/4 running)"), "{}", run.out);
     drop(account);
@@ -570,7 +590,7 @@ fn prune_keeps_the_live_revision_of_a_service_the_pipeline_does_not_declare() {
     account.rolling_service("prod", "a", &newest, 1, true);
     account.rolling_service("prod", "b", &old, 1, true);
     let source = "cluster = \"prod\"\nservice a = \"a\"\nprune \"shared\" keep 1\nlet _a = a\n";
-    let run = run(&emulator, source, &[]);
+    let run = planned_run(&emulator, source, &[], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
     assert!(run.out.contains("deregistered shared:2"), "{}", run.out);
     assert_eq!(account.active_revisions("shared"), [1, 3]);
@@ -580,6 +600,6 @@ fn prune_keeps_the_live_revision_of_a_service_the_pipeline_does_not_declare() {
 fn an_absurd_timeout_is_not_a_crash() {
     let emulator = Emulator::start(TIME_SCALE);
     let _account = account(&emulator, true);
-    let run = run(&emulator, DEPLOY, &["--param", "timeout=500000000000years"]);
+    let run = planned_run(&emulator, DEPLOY, &["--param", "timeout=500000000000years"], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
 }

@@ -84,19 +84,21 @@ pub fn recorded_calls(emulator: &Emulator) -> Vec<Call> {
     calls
 }
 
-/// Plans, runs, and holds the run to the plan. Returns the plan's JSON and
+/// Plans, runs (`params` go to both, `run_only` to the run), and holds the
+/// run to the plan. Returns the plan's JSON and
 /// the run's output.
 pub fn plan_then_run(
     emulator: &Emulator,
     ecsflow: Ecsflow<'_>,
     pipeline: &str,
-    args: &[&str],
+    params: &[&str],
+    run_only: &[&str],
 ) -> (serde_json::Value, String) {
-    let (code, stdout, stderr) = ecsflow(&[&["plan", pipeline, "--format", "json"], args].concat());
+    let (code, stdout, stderr) = ecsflow(&[&["plan", pipeline, "--format", "json"], params].concat());
     assert!(code == 0 || code == 2, "plan failed ({code}):\n{stdout}\n{stderr}");
     let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     emulator.start_recording();
-    let (code, stdout, stderr) = ecsflow(&[&["run", pipeline, "--format", "plain"], args].concat());
+    let (code, stdout, stderr) = ecsflow(&[&["run", pipeline], params, run_only].concat());
     assert_eq!(code, 0, "run failed:\n{stdout}\n{stderr}");
     let mut recorded = recorded_calls(emulator).into_iter();
     // Image pushes go to the registry, not to moto: callers check those.
