@@ -296,14 +296,20 @@ pub fn container_names(input: &Map<String, Json>) -> Vec<String> {
 /// of CI logs.
 pub fn display(input: &Map<String, Json>) -> String {
     let mut shown = Json::Object(input.clone());
+    let hide = |value: &mut Json| *value = Json::String("(hidden)".into());
     if let Some(defs) = shown.get_mut("containerDefinitions").and_then(Json::as_array_mut) {
         for def in defs {
-            if let Some(secrets) = def.get_mut("secrets").and_then(Json::as_array_mut) {
-                for secret in secrets {
+            // Where secrets come from: the container's secrets, its log
+            // driver's secret options, its private registry's credentials.
+            for pointer in ["/secrets", "/logConfiguration/secretOptions"] {
+                for secret in def.pointer_mut(pointer).and_then(Json::as_array_mut).into_iter().flatten() {
                     if let Some(value) = secret.get_mut("valueFrom") {
-                        *value = Json::String("(hidden)".into());
+                        hide(value);
                     }
                 }
+            }
+            if let Some(parameter) = def.pointer_mut("/repositoryCredentials/credentialsParameter") {
+                hide(parameter);
             }
         }
     }
@@ -314,6 +320,25 @@ pub fn display(input: &Map<String, Json>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn display_hides_every_secret_source() {
+        let input = json!({
+            "family": "web",
+            "containerDefinitions": [{
+                "name": "web",
+                "secrets": [{"name": "DB", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/db"}],
+                "logConfiguration": {"logDriver": "splunk", "secretOptions": [
+                    {"name": "splunk-token", "valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:splunk"}
+                ]},
+                "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry"}
+            }]
+        });
+        let shown = display(input.as_object().unwrap());
+        assert!(!shown.contains("arn:aws"), "{shown}");
+        assert_eq!(shown.matches("(hidden)").count(), 3, "{shown}");
+        assert!(shown.contains("\"splunk-token\""), "names stay: {shown}");
+    }
 
     fn described() -> Json {
         json!({
