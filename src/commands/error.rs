@@ -43,12 +43,7 @@ impl Outcome {
     }
 }
 
-/// The signal that stopped a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    Int,
-    Term,
-}
+pub use crate::exec::Signal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -122,13 +117,12 @@ impl Error {
         }
     }
 
-    /// The end of a run from its exit code: `Ok` or why not.
-    pub(crate) fn from_run(code: i32) -> Result<Outcome, Error> {
-        match code {
-            exit::OK => Ok(Outcome::Done),
-            exit::SIGINT => Err(Error::Interrupted(Signal::Int)),
-            exit::SIGTERM => Err(Error::Interrupted(Signal::Term)),
-            _ => Err(Error::StepFailed),
+    /// The end of a run: `Ok` or why not.
+    pub(crate) fn from_run(ended: crate::exec::Ended) -> Result<Outcome, Error> {
+        match ended {
+            crate::exec::Ended::Succeeded => Ok(Outcome::Done),
+            crate::exec::Ended::Interrupted(signal) => Err(Error::Interrupted(signal)),
+            crate::exec::Ended::Failed => Err(Error::StepFailed),
         }
     }
 

@@ -32,6 +32,42 @@ pub mod exit {
     pub const SIGTERM: i32 = 143;
 }
 
+/// How a run ended. Its exit code is [`Ended::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Succeeded,
+    /// A step failed; the clean-up ran.
+    Failed,
+    Interrupted(Signal),
+}
+
+impl Ended {
+    pub fn code(self) -> i32 {
+        match self {
+            Ended::Succeeded => exit::OK,
+            Ended::Failed => exit::FAILED,
+            Ended::Interrupted(Signal::Int) => exit::SIGINT,
+            Ended::Interrupted(Signal::Term) => exit::SIGTERM,
+        }
+    }
+}
+
+/// The signal that stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Int,
+    Term,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+        })
+    }
+}
+
 struct RunState {
     /// The values bound so far and what this run changed.
     ledger: Ledger,
@@ -71,10 +107,10 @@ impl Signals {
         Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
     }
 
-    async fn next(&mut self) -> &'static str {
+    async fn next(&mut self) -> Signal {
         tokio::select! {
-            _ = self.int.recv() => "SIGINT",
-            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => Signal::Int,
+            _ = self.term.recv() => Signal::Term,
         }
     }
 }
@@ -104,7 +140,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs the pipeline to the end; returns the exit code.
-    pub async fn run(&self, signals: &mut Signals) -> i32 {
+    pub async fn run(&self, signals: &mut Signals) -> Ended {
         let mut signals_seen = 0;
         let ending = tokio::select! {
             result = self.steps(&self.pipeline.steps) => result.err().map(Ending::Failed),
@@ -114,23 +150,22 @@ impl<'a> Runner<'a> {
             }
         };
         let Some(ending) = ending else {
-            self.report.finished(exit::OK, None);
-            return exit::OK;
+            self.report.finished(Ended::Succeeded.code(), None);
+            return Ended::Succeeded;
         };
-        let (headline, mut lines, code) = match &ending {
+        let (headline, mut lines, ended) = match &ending {
             Ending::Failed(failure) => {
                 let headline =
                     format!("✗ `{}` (line {}) failed: {}", failure.step.title, failure.step.line, failure.reason);
                 let lines = failure.details.iter().map(|d| format!("  {d}")).collect();
-                (headline, lines, exit::FAILED)
+                (headline, lines, Ended::Failed)
             }
             Ending::Interrupted(signal) => {
                 self.report.note(
                     "interrupted",
                     &format!("interrupted by {signal}; cleaning up (send it again to abandon the clean-up)"),
                 );
-                let code = if *signal == "SIGINT" { exit::SIGINT } else { exit::SIGTERM };
-                (format!("✗ interrupted by {signal}"), Vec::new(), code)
+                (format!("✗ interrupted by {signal}"), Vec::new(), Ended::Interrupted(*signal))
             }
         };
         // The clean-up runs to its end unless a second signal comes: CI
@@ -173,8 +208,8 @@ impl<'a> Runner<'a> {
             source: self.source,
             lines: &lines,
         };
-        self.report.finished(code, Some(failed));
-        code
+        self.report.finished(ended.code(), Some(failed));
+        ended
     }
 
     fn done(&self, line: String) {
@@ -355,7 +390,7 @@ impl<'a> Runner<'a> {
 
 enum Ending {
     Failed(StepFailure),
-    Interrupted(&'static str),
+    Interrupted(Signal),
 }
 
 /// Reports a step as cancelled if it is dropped before it finished.
