@@ -600,6 +600,28 @@ fn parallel_steps_on_one_service_conflict() {
 }
 
 #[test]
+fn two_names_for_one_service_in_a_parallel_block_conflict() {
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nservice site = \"prod/web\"\nparallel {\n  update web { force-new-deployment = true }\n  update site { desired-count = 3 }\n}\n";
+    assert_eq!(
+        check(source),
+        (
+            1,
+            vec![d(
+                "parallel-conflict",
+                6,
+                3,
+                "two steps of one `parallel` block work on `prod/web`, as `web` and as `site`",
+                "`update` here",
+                Some("the steps of `parallel` run at the same time; move one of the steps on `prod/web` out of the block")
+            )]
+        )
+    );
+    // Other clusters are other services.
+    let other = "cluster = \"prod\"\nservice web = \"web\"\nservice staging_web = \"staging/web\"\nparallel {\n  update web { force-new-deployment = true }\n  update staging_web { force-new-deployment = true }\n}\n";
+    assert_eq!(check(other), (0, vec![]));
+}
+
+#[test]
 fn parallel_step_using_a_value_bound_in_the_same_block_conflicts() {
     let source =
         "service web = \"web\"\nparallel {\n  let td = register from web\n  update web { task-definition = td }\n}\n";

@@ -6,13 +6,21 @@
 use std::collections::{HashMap, HashSet};
 
 use super::error::CheckError;
-use super::pipeline::{Action, BindingId, Pipeline, Step};
+use super::pipeline::{Action, BindingId, BindingKind, Expr, ExprKind, Part, Pipeline, Step};
 use crate::syntax::ast::Span;
 
 /// Where each `await-stable` names its services, in the order of its
 /// `services`, by the start of its keyword: the checked pipeline keeps one
 /// span per step, and the warning points at the service.
 pub(super) type AwaitedSpans = HashMap<usize, Vec<Span>>;
+
+/// One service as far as the source tells: its written `cluster/name`, or
+/// the binding when the name is only known at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ServiceKey {
+    Named(String),
+    Binding(BindingId),
+}
 
 /// The flow rules' diagnostics. `pipeline.on_failure` holds the steps of
 /// every `on-failure` block, so a second (reported) block is checked too.
@@ -45,7 +53,34 @@ impl Flow<'_> {
         }
     }
 
-    fn touches(&mut self, steps: &[Step], touched: &mut HashMap<BindingId, (Span, &'static str)>) {
+    /// What a service binding names, as far as the source says: two
+    /// bindings of one written name (`service a = "web"`, `service b =
+    /// "prod/web"` in cluster `prod`) are one service.
+    fn service_key(&self, service: BindingId) -> ServiceKey {
+        let literal = |expr: &Expr| match &expr.kind {
+            ExprKind::Str(parts) => parts.iter().try_fold(String::new(), |mut text, part| match part {
+                Part::Text(t) => {
+                    text.push_str(t);
+                    Some(text)
+                }
+                Part::Binding(..) => None,
+            }),
+            _ => None,
+        };
+        let cluster = match &self.pipeline.cluster {
+            Some(cluster) => literal(cluster),
+            None => Some("default".to_string()),
+        };
+        match (&self.pipeline.binding(service).kind, cluster) {
+            (BindingKind::Service { name }, Some(cluster)) => match literal(name) {
+                Some(name) => ServiceKey::Named(crate::eval::service_ref(&name, &cluster).to_string()),
+                None => ServiceKey::Binding(service),
+            },
+            _ => ServiceKey::Binding(service),
+        }
+    }
+
+    fn touches(&mut self, steps: &[Step], touched: &mut HashMap<ServiceKey, (Span, &'static str, BindingId)>) {
         for step in steps {
             let (name, services) = match &step.action {
                 Action::Parallel(inner) => {
@@ -60,13 +95,27 @@ impl Flow<'_> {
                 _ => continue,
             };
             for &service in services {
-                let Some(&(other, other_step)) = touched.get(&service) else {
-                    touched.insert(service, (step.keyword, name));
+                let key = self.service_key(service);
+                let Some(&(other, other_step, other_binding)) = touched.get(&key) else {
+                    touched.insert(key, (step.keyword, name, service));
                     continue;
                 };
-                let service = self.name(service).to_string();
+                let (message, service) = match key {
+                    ServiceKey::Named(named) if other_binding != service => (
+                        format!(
+                            "two steps of one `parallel` block work on `{named}`, as `{}` and as `{}`",
+                            self.name(other_binding),
+                            self.name(service)
+                        ),
+                        named,
+                    ),
+                    _ => {
+                        let service = self.name(service).to_string();
+                        (format!("two steps of one `parallel` block work on `{service}`"), service)
+                    }
+                };
                 self.errors.push(CheckError::ParallelConflict {
-                    message: format!("two steps of one `parallel` block work on `{service}`"),
+                    message,
                     span: step.keyword,
                     label: format!("`{name}` here"),
                     other,
