@@ -172,7 +172,6 @@ impl FailureKind {
             ResolveError::Unbound { .. } => FailureKind::Unbound,
             ResolveError::Aws { .. } => FailureKind::Aws,
             ResolveError::TaskDefinition { .. } => FailureKind::TaskDefinition,
-            ResolveError::Invalid { .. } => FailureKind::InvalidValue,
             ResolveError::NoEarlierRevision { .. } => FailureKind::RollbackImpossible,
         }
     }

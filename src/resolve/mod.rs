@@ -74,17 +74,6 @@ pub enum ResolveError {
         span: Span,
     },
 
-    #[error("{message}")]
-    #[diagnostic(code("ecsflow::invalid-value"))]
-    Invalid {
-        message: String,
-        #[label("{label}")]
-        span: Span,
-        label: String,
-        #[help]
-        help: Option<String>,
-    },
-
     #[error("`{family}` has no ACTIVE revision before {current} to roll back to")]
     #[diagnostic(
         code("ecsflow::rollback-impossible"),
@@ -105,7 +94,7 @@ impl ResolveError {
     }
 
     fn invalid(message: impl Into<String>, span: Span, label: &str) -> ResolveError {
-        ResolveError::Invalid { message: message.into(), span, label: label.into(), help: None }
+        ResolveError::Eval(EvalError::Invalid { message: message.into(), span, label: label.into() })
     }
 
     /// The AWS error behind it, if any.
