@@ -54,12 +54,7 @@ fn project(name: &str, source: &str) -> tempfile::TempDir {
 /// Cluster `prod`, service `web` on `web:1` (desired 2, breaker on), with
 /// scale-in suspended on its scalable target.
 fn web_account(emulator: &Emulator) -> Account {
-    let account = Account::new(&emulator.endpoint());
-    account.cluster("prod");
-    let td = account.task_definition("web", "web", "web:v1");
-    account.rolling_service("prod", "web", &td, 2, true);
-    account.scalable_target("prod", "web", true);
-    account
+    Account::with_web(&emulator.endpoint(), true)
 }
 
 const DEPLOY: &str = r#"

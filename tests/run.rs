@@ -70,12 +70,7 @@ fn planned_run(emulator: &Emulator, source: &str, params: &[&str], run_only: &[&
 /// Cluster `prod`, service `web` on `web:1` (desired 2, 50–200%, breaker as
 /// given), scale-in alone suspended on its scalable target.
 fn account(emulator: &Emulator, breaker: bool) -> Account {
-    let account = Account::new(&emulator.endpoint());
-    account.cluster("prod");
-    let td = account.task_definition("web", "web", "web:v1");
-    account.rolling_service("prod", "web", &td, 2, breaker);
-    account.scalable_target("prod", "web", true);
-    account
+    Account::with_web(&emulator.endpoint(), breaker)
 }
 
 const DEPLOY: &str = r#"

@@ -32,6 +32,18 @@ impl Account {
         }
     }
 
+    /// The account most tests start from: cluster `prod`, service `web` on
+    /// `web:1` (image `web:v1`, desired 2, 50–200 %, the breaker as given),
+    /// stable, with scale-in alone suspended on its scalable target.
+    pub fn with_web(endpoint: &str, breaker: bool) -> Account {
+        let account = Account::new(endpoint);
+        account.cluster("prod");
+        let td = account.task_definition("web", "web", "web:v1");
+        account.rolling_service("prod", "web", &td, 2, breaker);
+        account.scalable_target("prod", "web", true);
+        account
+    }
+
     pub fn cluster(&self, name: &str) {
         self.runtime.block_on(self.ecs.create_cluster().cluster_name(name).send()).unwrap();
     }
