@@ -878,3 +878,33 @@ def test_service_crash_stops_its_sidecar_with_143(emulator, ecs):
     assert {c["name"]: c["exitCode"] for c in t["containers"]} == {"web": 2, "proxy": 143}
     assert t["stopCode"] == "EssentialContainerExited"
 
+
+def test_eventual_consistency_describe_services_lags_update_service(emulator, ecs):
+    assert requests.get(emulator + "/_emulator/consistency", timeout=10).json() == {"describeServicesLag": 0.0}
+    ecs.create_cluster(clusterName="ec")
+    v1 = register(ecs, "ecweb", "web:v1")
+    v2 = register(ecs, "ecweb", "web:v2")
+    make_service(ecs, "ec", "web", v1, 2)
+    r = requests.post(emulator + "/_emulator/consistency", json={"describeServicesLag": 5}, timeout=10)
+    assert r.json() == {"describeServicesLag": 5.0}
+    assert requests.post(emulator + "/_emulator/consistency", json={"describeServicesLag": -1}, timeout=10).status_code == 400
+
+    updated = ecs.update_service(cluster="ec", service="web", taskDefinition=v2)["service"]
+    t0 = time.time()
+    assert updated["taskDefinition"] == v2  # UpdateService's own answer is current
+    stale_reads = 0
+    while time.time() - t0 < 5 * SCALE * 0.8:
+        svc = service(ecs, "ec", "web")
+        assert svc["taskDefinition"] == v1
+        assert [(d["status"], d["taskDefinition"]) for d in svc["deployments"]] == [("PRIMARY", v1)]
+        stale_reads += 1
+        time.sleep(0.05)
+    assert stale_reads >= 3
+    # the rollout went on behind the stale reads; after the lag the reads are current
+    wait_for(lambda: service(ecs, "ec", "web")["taskDefinition"] == v2, timeout=5 * SCALE + 2, what="fresh read")
+    assert time.time() - t0 >= 5 * SCALE * 0.9
+    svc = wait_for(lambda: stable(ecs, "ec", "web"), what="stable on v2")
+    assert primary(svc)["taskDefinition"] == v2
+    # /_emulator/reset restores the command line's lag (0)
+    requests.post(emulator + "/_emulator/reset", timeout=30)
+    assert requests.get(emulator + "/_emulator/consistency", timeout=10).json() == {"describeServicesLag": 0.0}
