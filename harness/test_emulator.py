@@ -795,3 +795,116 @@ def test_start_script_runs_emulator_and_stops_cleanly(tmp_path):
             break
         assert time.time() < deadline, "moto still listening after the emulator stopped"
         time.sleep(0.1)
+
+
+# ---------------------------------------------------------------------------- sidecars, consistency
+
+
+def stopped_task(ecs, cluster, arn, seen=None):
+    t = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
+    if seen is not None:
+        seen.add(t["lastStatus"])
+    return t if t["lastStatus"] == "STOPPED" else None
+
+
+def test_essential_exit_stops_sidecars_with_sigterm(emulator, ecs):
+    ecs.create_cluster(clusterName="side")
+    ecs.register_task_definition(
+        family="job",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "app:v1", "essential": True, "command": ["sh", "-c", "sleep 2; exit 3"]},
+            {"name": "log-router", "image": "fluent-bit:v1", "essential": True},
+            {"name": "envoy", "image": "envoy:v1", "essential": False},
+        ],
+    )
+    arn = ecs.run_task(cluster="side", taskDefinition="job")["tasks"][0]["taskArn"]
+    t = wait_for(lambda: stopped_task(ecs, "side", arn), what="job stopped")
+    assert t["stopCode"] == "EssentialContainerExited"
+    assert t["stoppedReason"] == "Essential container in task exited"
+    containers = {c["name"]: c for c in t["containers"]}
+    assert {n: c["exitCode"] for n, c in containers.items()} == {"app": 3, "log-router": 143, "envoy": 143}
+    assert all(c["lastStatus"] == "STOPPED" and "reason" not in c for c in containers.values())
+    assert (t["stoppedAt"] - t["startedAt"]).total_seconds() >= 2 * SCALE * 0.9
+
+    # a sidecar that ignores SIGTERM is killed after its stopTimeout: 137
+    ecs.register_task_definition(
+        family="stubborn",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "app:v1", "essential": True, "command": ["sh", "-c", "exit 1"]},
+            {"name": "agent", "image": "agent:v1", "essential": False, "stopTimeout": 5,
+             "command": ["sh", "-c", "trap '' TERM; while :; do :; done"]},
+        ],
+    )
+    arn = ecs.run_task(cluster="side", taskDefinition="stubborn")["tasks"][0]["taskArn"]
+    seen = set()
+    t = wait_for(lambda: stopped_task(ecs, "side", arn, seen), what="stubborn stopped")
+    assert "DEACTIVATING" in seen
+    assert {c["name"]: c["exitCode"] for c in t["containers"]} == {"app": 1, "agent": 137}
+    assert t["stopCode"] == "EssentialContainerExited"
+    # stopped 5 emulated seconds after the app's exit (1 s run duration)
+    assert (t["stoppedAt"] - t["startedAt"]).total_seconds() >= (1 + 5) * SCALE * 0.9
+    assert (t["stoppingAt"] - t["startedAt"]).total_seconds() < (1 + 5) * SCALE * 0.9
+
+    # without any scenario every container still runs 1 s and exits 0
+    ecs.register_task_definition(
+        family="plain",
+        memory="512",
+        containerDefinitions=[{"name": "a", "image": "a:v1"}, {"name": "b", "image": "b:v1", "essential": False}],
+    )
+    arn = ecs.run_task(cluster="side", taskDefinition="plain")["tasks"][0]["taskArn"]
+    t = wait_for(lambda: stopped_task(ecs, "side", arn), what="plain stopped")
+    assert {c["name"]: c["exitCode"] for c in t["containers"]} == {"a": 0, "b": 0}
+
+
+def test_service_crash_stops_its_sidecar_with_143(emulator, ecs):
+    ecs.create_cluster(clusterName="sidesvc")
+    td = ecs.register_task_definition(
+        family="websc",
+        containerDefinitions=[
+            {"name": "web", "image": "web:v1-crash-after-1s-2", "memory": 128, "essential": True},
+            {"name": "proxy", "image": "envoy:v1", "memory": 64, "essential": True},
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="sidesvc", serviceName="web", taskDefinition=td, desiredCount=1)
+
+    def a_stopped():
+        tasks = service_tasks(ecs, "sidesvc", "web", desired="STOPPED")
+        done = [t for t in tasks if t["lastStatus"] == "STOPPED"]
+        return done[0] if done else None
+
+    t = wait_for(a_stopped, what="a crashed service task")
+    assert {c["name"]: c["exitCode"] for c in t["containers"]} == {"web": 2, "proxy": 143}
+    assert t["stopCode"] == "EssentialContainerExited"
+
+
+def test_eventual_consistency_describe_services_lags_update_service(emulator, ecs):
+    assert requests.get(emulator + "/_emulator/consistency", timeout=10).json() == {"describeServicesLag": 0.0}
+    ecs.create_cluster(clusterName="ec")
+    v1 = register(ecs, "ecweb", "web:v1")
+    v2 = register(ecs, "ecweb", "web:v2")
+    make_service(ecs, "ec", "web", v1, 2)
+    r = requests.post(emulator + "/_emulator/consistency", json={"describeServicesLag": 5}, timeout=10)
+    assert r.json() == {"describeServicesLag": 5.0}
+    assert requests.post(emulator + "/_emulator/consistency", json={"describeServicesLag": -1}, timeout=10).status_code == 400
+
+    updated = ecs.update_service(cluster="ec", service="web", taskDefinition=v2)["service"]
+    t0 = time.time()
+    assert updated["taskDefinition"] == v2  # UpdateService's own answer is current
+    stale_reads = 0
+    while time.time() - t0 < 5 * SCALE * 0.8:
+        svc = service(ecs, "ec", "web")
+        assert svc["taskDefinition"] == v1
+        assert [(d["status"], d["taskDefinition"]) for d in svc["deployments"]] == [("PRIMARY", v1)]
+        stale_reads += 1
+        time.sleep(0.05)
+    assert stale_reads >= 3
+    # the rollout went on behind the stale reads; after the lag the reads are current
+    wait_for(lambda: service(ecs, "ec", "web")["taskDefinition"] == v2, timeout=5 * SCALE + 2, what="fresh read")
+    assert time.time() - t0 >= 5 * SCALE * 0.9
+    svc = wait_for(lambda: stable(ecs, "ec", "web"), what="stable on v2")
+    assert primary(svc)["taskDefinition"] == v2
+    # /_emulator/reset restores the command line's lag (0)
+    requests.post(emulator + "/_emulator/reset", timeout=30)
+    assert requests.get(emulator + "/_emulator/consistency", timeout=10).json() == {"describeServicesLag": 0.0}

@@ -45,6 +45,7 @@ import json
 import time
 
 from .common import EcsError, last_segment
+from .consistency import Consistency
 from .faults import Faults
 from .scenarios import container_plans
 from .scheduler import Scheduler
@@ -105,8 +106,9 @@ def page(items, params, default_max, limit):
     return chunk, nxt
 
 
-class Emulator(Scheduler, Faults, State):
-    """The whole emulator: State, with the Scheduler, the Faults queue and the ECS operations."""
+class Emulator(Scheduler, Faults, Consistency, State):
+    """The whole emulator: State, with the Scheduler, the Faults queue, eventual
+    consistency and the ECS operations."""
 
     # ---- adopting services that only moto knows (e.g. --moto-url with old state) --------
 
@@ -221,6 +223,7 @@ class Emulator(Scheduler, Faults, State):
         with self.lock:
             if svc.status != "ACTIVE":
                 raise EcsError("ServiceNotActiveException", "Service was not ACTIVE.")
+            self.before_update(svc, now)
             new_deployment = bool(params.get("forceNewDeployment"))
             if td is not None and td["taskDefinitionArn"] != svc.task_definition:
                 new_deployment = True
@@ -293,7 +296,7 @@ class Emulator(Scheduler, Faults, State):
                 svc = self.find_service(ctx, cluster, nm)
                 if svc is not None:
                     tags = (moto_by_name.get(nm) or {}).get("tags")
-                    services.append(svc.to_json(tags=tags, include_tags=include_tags))
+                    services.append(self.described(svc, now, tags, include_tags))
                 elif nm in moto_by_name and (ctx["region"], cluster, nm) not in self.rejected:
                     services.append(moto_by_name[nm])  # e.g. CODE_DEPLOY controller: moto's answer
                 else:

@@ -11,7 +11,13 @@ stopped-task error codes:
   the container runtime resolves (docker.io/library/NAME:latest), and
   `TaskFailedToStart`;
 - `slow-Ns`: a start delay of N seconds; `crash-after-Ns-N`: RUNNING, then exit N;
-- `exit N` / `sleep N` in the command: exit code and run duration.
+- `exit N` / `sleep N` in the command: exit code and run duration;
+- `trap '' TERM` in the command: the container ignores SIGTERM, so when ECS stops
+  it, it is killed after its `stopTimeout` (default 30 s) and exits 137;
+- in a run-task whose essential container has a scenario of its own (any of the
+  above), the containers without one are sidecars (log router, proxy): they run
+  until ECS stops them. Without any scenario, every run-task container runs the
+  run duration and exits 0, as before.
 
 Where it assumes (harness/README.md, "Known differences from real ECS"):
 
@@ -31,6 +37,8 @@ RE_CRASH = re.compile(r"crash-(\d+)")
 RE_SLOW = re.compile(r"slow-(\d+(?:\.\d+)?)s")
 RE_EXIT = re.compile(r"(?:^|[\s;&|(])exit\s+(\d+)")
 RE_SLEEP = re.compile(r"(?:^|[\s;&|(])sleep\s+(\d+(?:\.\d+)?)")
+RE_TRAP_TERM = re.compile(r"""trap\s+(?:''|"")\s+(?:SIG)?TERM""")
+DEFAULT_STOP_TIMEOUT = 30  # ECS's default container stopTimeout, seconds
 
 
 class ContainerPlan:
@@ -56,6 +64,12 @@ class ContainerPlan:
         m_sleep = RE_SLEEP.search(cmd_text)
         m_after = RE_CRASH_AFTER.search(image)
         m_crash = RE_CRASH.search(image) if not m_after else None
+        # a scenario of its own: it exits by itself (or runs a set time)
+        self.explicit = bool(m_exit or m_sleep or m_after or m_crash)
+        # `trap '' TERM`: SIGTERM is ignored, so a stop ends in SIGKILL (137)
+        # after the container's stopTimeout
+        self.ignores_sigterm = bool(RE_TRAP_TERM.search(cmd_text))
+        self.stop_timeout = float(cdef.get("stopTimeout") or DEFAULT_STOP_TIMEOUT)
         if m_exit:
             self.exit_code = int(m_exit.group(1))
             self.run_duration = float(m_sleep.group(1)) if m_sleep else default_run
@@ -83,6 +97,12 @@ def container_plans(td, overrides, for_service, default_start, default_run):
         plans.append(ContainerPlan(cdef, command, for_service, default_start, default_run))
     if plans and not any(p.essential for p in plans):
         plans[0].essential = True  # ECS requires one; be lenient
+    if not for_service and any(p.essential and p.explicit for p in plans):
+        # The task's outcome is the scenario of an essential container; the
+        # others (log router, proxy: sidecars) run until ECS stops them.
+        for p in plans:
+            if not p.explicit:
+                p.run_duration = None
     return plans
 
 

@@ -270,6 +270,7 @@ class Handler(BaseHTTPRequestHandler):
             status, _, rbody = self.moto.reset()
             emu.reset_state()
             emu.reset_faults()
+            emu.reset_consistency()
             return self.send_json(200 if status == 200 else 502, {"reset": True, "motoStatus": status})
         if route == "/_emulator/faults":
             if method == "GET":
@@ -288,6 +289,13 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(400, {"error": str(e)})
                 with emu.lock:
                     return self.send_json(200, emu.faults)
+        if route == "/_emulator/consistency":
+            if method == "POST":
+                try:
+                    emu.set_describe_lag(json.loads(body or b"{}").get("describeServicesLag"))
+                except (ValueError, AttributeError) as e:
+                    return self.send_json(400, {"error": str(e)})
+            return self.send_json(200, emu.consistency_settings())
         if route == "/_emulator/tick" and method == "POST":
             emu.tick()
             return self.send_json(200, {"ticked": True})
@@ -312,6 +320,12 @@ def main(argv=None):
     ap.add_argument("--stop-delay", type=float, default=0.5, help="seconds a stopping task takes to reach STOPPED")
     ap.add_argument("--run-duration", type=float, default=1.0, help="seconds a run-task container runs by default")
     ap.add_argument("--tick", type=float, help="scheduler period in real seconds (default 0.25 x time scale)")
+    ap.add_argument(
+        "--describe-lag",
+        type=float,
+        default=0.0,
+        help="seconds DescribeServices keeps showing a service as it was before an UpdateService (eventual consistency)",
+    )
     ap.add_argument("--log-requests", action="store_true", help="log every request on stderr")
     ap.add_argument("--hint", action="store_true", help="print how to point clients at the emulator")
     args = ap.parse_args(argv)
@@ -344,6 +358,8 @@ def main(argv=None):
             run_duration=args.run_duration,
             tick=args.tick,
         )
+        emu.describe_lag = max(0.0, args.describe_lag)
+        emu.reset_consistency()
         Handler.emu = emu
         Handler.moto = moto
         Handler.log_requests = args.log_requests

@@ -16,8 +16,20 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
 
 - a task takes the start delay of its slowest container; PROVISIONING lasts the
   first quarter of it, and a stop takes the stop delay (both × the time scale);
-- containers that ECS stops exit 0 (a real app may exit 143, or 137 after
-  SIGKILL), and containers that never ran have no exit code;
+- when an essential container exits, ECS stops the task's other containers
+  (ContainerDefinition `essential`: "If the essential parameter of a container is
+  marked as true, and that container fails or stops for any reason, all other
+  containers that are part of the task are stopped"; StopTask: a SIGTERM, then
+  SIGKILL after the stop timeout, 30 s by default). Those still running exit 143
+  (killed by SIGTERM, 128 + 15), or 137 (SIGKILL, 128 + 9) after their
+  `stopTimeout` if their command ignores SIGTERM (`trap '' TERM`); the task is
+  STOPPED once the last has. They get no container `reason` (assumed: ECS sets
+  one for failures such as OutOfMemoryError or CannotPullContainerError, not for
+  its own SIGTERM), and the task's `stopCode`/`stoppedReason` are
+  `EssentialContainerExited` / `Essential container in task exited`;
+- containers that a scheduler or user stop (StopTask, a rolling update) stops
+  exit 0 (a real app may exit 143, or 137 after SIGKILL), and containers that
+  never ran have no exit code;
 - container health checks are not modelled: `healthStatus` is UNKNOWN, and a task
   is not healthy while an essential container is scheduled to exit (will_exit);
 - the ENI, its addresses and the availability zone (REGIONa) are made up; fields
@@ -97,6 +109,7 @@ class Task:
         self.stop_complete_at = None
         self.version = 1
         self.failed = False
+        self.sigterm_after_exit = False  # an essential container exited: ECS stops the rest
         self.containers = [Container(self, p) for p in plans]
         scale = emu.scale
         start = max([p.start_delay for p in plans] or [emu.start_delay]) * scale
@@ -151,9 +164,14 @@ class Task:
         """The task reaches STOPPED at time `at` (its own containers have exited)."""
         for c in self.containers:
             if c.last_status != "STOPPED":
-                # containers that never ran have no exit code; running ones are
-                # stopped by ECS and exit gracefully (0).
-                c.stop(0 if self.started_at is not None else None)
+                # containers that never ran have no exit code; after an essential
+                # container's exit, the ones left ignored SIGTERM and get SIGKILL
+                # (137); running ones stopped by a scheduler or user stop exit
+                # gracefully (0).
+                if self.sigterm_after_exit and self.started_at is not None:
+                    c.stop(137 if c.plan.ignores_sigterm else 143)
+                else:
+                    c.stop(0 if self.started_at is not None else None)
         self.last_status = "STOPPED"
         self.desired_status = "STOPPED"
         self.stopping_at = self.stopping_at or at
@@ -165,6 +183,22 @@ class Task:
             self.stop_code = code
         self._set_attachments("DELETED")
         self.version += 1
+
+    def _essential_exited(self, at):
+        """ECS stops the task's other containers: SIGTERM, then SIGKILL after their
+        stopTimeout. A process killed by SIGTERM exits 143; one that ignores it (a
+        `trap '' TERM` command) is killed and exits 137, and the task is STOPPED
+        only then."""
+        reason, code = "Essential container in task exited", "EssentialContainerExited"
+        self.sigterm_after_exit = True
+        slow = [c for c in self.containers if c.last_status == "RUNNING" and c.plan.ignores_sigterm]
+        for c in self.containers:
+            if c.last_status == "RUNNING" and not c.plan.ignores_sigterm:
+                c.stop(143)
+        if not slow:
+            return self._stop_now(at, reason, code)
+        self.request_stop(at, reason, code)
+        self.stop_complete_at = at + max(c.plan.stop_timeout for c in slow) * self.emu.scale
 
     def request_stop(self, now, reason, code):
         """Scheduler- or user-initiated stop: desiredStatus STOPPED now, STOPPED later."""
@@ -247,7 +281,7 @@ class Task:
                     if self.service is not None:
                         self.failed = True
                         out.append("failed")
-                    self._stop_now(c.exit_at, "Essential container in task exited", "EssentialContainerExited")
+                    self._essential_exited(c.exit_at)
                     out.append("exited")
                     break
         return out
