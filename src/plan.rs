@@ -260,10 +260,11 @@ impl<'a> Planner<'a> {
                         details.push(format!("container {}: env {key}={value}", container.name));
                     }
                 }
-                details.push(match run.wait {
-                    Wait::Success => "waits for it to exit 0".into(),
-                    Wait::Running => "waits for it to run".into(),
-                    Wait::None => "does not wait".into(),
+                details.push(match (run.wait, &run.container) {
+                    (Wait::Success, Some(name)) => format!("waits for container {name} to exit 0"),
+                    (Wait::Success, None) => "waits for it to exit 0".into(),
+                    (Wait::Running, _) => "waits for it to run".into(),
+                    (Wait::None, _) => "does not wait".into(),
                 });
                 (true, details)
             }

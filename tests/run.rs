@@ -262,6 +262,35 @@ await-stable web
     assert!(ok.out.contains("exited 0"), "{}", ok.out);
 }
 
+#[test]
+fn run_task_follows_the_essential_container_or_the_one_the_step_names() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    // `migrate` is not essential: it exits 2 while `app` runs on and exits 0.
+    let taskdef = br#"{"family": "jobs", "containerDefinitions": [
+        {"name": "app", "image": "jobs:v1", "memory": 128, "essential": true, "command": ["sleep 2"]},
+        {"name": "migrate", "image": "jobs:v1", "memory": 128, "essential": false, "command": ["sh", "-c", "exit 2"]}
+    ]}"#;
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register file "taskdef.json"
+let _whole = run-task td { like = web }
+let _migration = run-task td {
+  like      = web
+  container = "migrate"
+}
+"#;
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes()), ("taskdef.json", taskdef)]);
+    let output = command(&emulator, dir.path(), &["run", "deploy.ecsflow"]).output().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("✓ let _whole = run-task td task ") && out.contains(" exited 0"), "{out}");
+    assert!(out.contains(" failed: migrate exited 2 (Essential container in task exited)"), "{out}");
+    assert!(out.contains("  migrate (not essential): exit 2"), "{out}");
+    drop(account);
+}
+
 fn run_ok_migration(emulator: &Emulator) -> Run {
     let source = "cluster = \"prod\"\nservice web = \"web\"\nlet _m = run-task \"web:1\" {\n  like = web\n  container \"web\" { command = [\"./migrate\"] }\n}\n";
     planned_run(emulator, source, &[], &[])

@@ -7,6 +7,7 @@ pub mod failure;
 pub mod report;
 mod rollout;
 mod steps;
+mod task_verdict;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -287,6 +287,7 @@ impl<'a> Resolver<'a> {
                     like,
                     wait: run.wait,
                     timeout: self.duration(ledger, &run.timeout)?.unwrap_or(DEFAULT_RUN_TASK_TIMEOUT),
+                    container: self.optional_text(ledger, &run.judged_by)?,
                 })
             }
             Action::Rollback { service, to } => {
@@ -592,7 +593,7 @@ pub fn values_read(step: &Step) -> Vec<&Expr> {
         Action::AwaitStable { timeout, .. } => values.extend(timeout),
         Action::RunTask(r) => {
             values.push(&r.task_definition);
-            values.extend(&r.timeout);
+            values.extend([&r.timeout, &r.judged_by].into_iter().flatten());
             for c in &r.containers {
                 values.extend([&c.env, &c.command].into_iter().flatten());
             }
