@@ -239,6 +239,9 @@ impl<'a> Planner<'a> {
                 } else {
                     let desired = update.request.desired_count.unwrap_or(update.before.desired);
                     details.push(format!("rolls out {} (desired {desired})", update.before.name));
+                    if let Some(sent) = &update.request.deployment_configuration {
+                        details.extend(sent.kept());
+                    }
                 }
                 (update.sends(), details)
             }
@@ -394,6 +397,9 @@ impl<'a> Planner<'a> {
                 after.circuit_breaker = request.circuit_breaker.or(after.circuit_breaker);
                 after.health_check_grace_seconds =
                     request.health_check_grace_seconds.or(after.health_check_grace_seconds);
+                if let Some(sent) = &request.deployment_configuration {
+                    after.deployment_configuration = sent.clone();
+                }
                 let primary = match update.starts_deployment() {
                     true => Some(("(the deployment this update starts)".to_string(), after.task_definition.clone())),
                     false => update.current_primary(),

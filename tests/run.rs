@@ -263,6 +263,60 @@ await-stable web
 }
 
 #[test]
+fn an_update_of_max_percent_and_the_breaker_keeps_the_threshold_and_the_alarms() {
+    use aws_sdk_ecs::types::{
+        DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration, ThresholdConfiguration, ThresholdType,
+    };
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let td = account.task_definition("web", "web", "web:v1");
+    let threshold = ThresholdConfiguration::builder().r#type(ThresholdType::Count).value(7).build().unwrap();
+    let breaker = DeploymentCircuitBreaker::builder()
+        .enable(true)
+        .rollback(false)
+        .reset_on_healthy_task(false)
+        .threshold_configuration(threshold)
+        .build();
+    let alarms = DeploymentAlarms::builder().alarm_names("web-5xx").enable(true).rollback(true).build().unwrap();
+    let config = DeploymentConfiguration::builder()
+        .minimum_healthy_percent(100)
+        .maximum_percent(200)
+        .deployment_circuit_breaker(breaker)
+        .alarms(alarms)
+        .build();
+    account.configured_service("prod", "web", &td, config.clone());
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web {\n  max-percent     = 150\n  circuit-breaker = rollback\n}\n";
+    let run = planned_run(&emulator, source, &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let plan = command(&emulator, dir.path(), &["plan", "deploy.ecsflow", "--format", "json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    // After the run the same pipeline changes nothing.
+    assert_eq!(plan["steps"][0]["details"], serde_json::json!(["no change"]), "{plan}");
+    let mut expected = config;
+    expected.maximum_percent = Some(150);
+    expected.deployment_circuit_breaker.as_mut().unwrap().rollback = true;
+    assert_eq!(account.deployment_configuration("prod", "web"), expected);
+
+    let source = source.replace("150", "180");
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let plan = command(&emulator, dir.path(), &["plan", "deploy.ecsflow", "--format", "json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(
+        plan["steps"][0]["details"],
+        serde_json::json!([
+            "max-percent: 150 → 180",
+            "rolls out web (desired 1)",
+            "keeps the circuit breaker's threshold 7 (COUNT), resetOnHealthyTask false",
+            "keeps deployment alarms web-5xx (enabled, rollback on alarm)"
+        ]),
+        "{plan}"
+    );
+}
+
+#[test]
 fn run_task_follows_the_essential_container_or_the_one_the_step_names() {
     let emulator = Emulator::start(TIME_SCALE);
     let account = account(&emulator, true);
