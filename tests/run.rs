@@ -522,6 +522,53 @@ on-failure {
 }
 
 #[test]
+fn a_clean_up_that_cannot_restore_scaling_exits_3_with_the_command_that_does() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+suspend-scaling web
+let _job = run-task "web:1" {
+  like = web
+  container "web" { command = ["sleep 10", "exit 3"] }
+}
+resume-scaling web
+on-failure {
+  rollback web to "web:99"
+}
+"#;
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let mut child = command(&emulator, dir.path(), &["run", "deploy.ecsflow"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("▶ let _job = run-task") {
+            break;
+        }
+    }
+    // Scaling is suspended now: every restore is refused, and not as a
+    // transient error that retries would outlast.
+    let deny = r#"{"action": "RegisterScalableTarget", "responses": [
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"},
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"},
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"},
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"}
+    ]}"#;
+    emulator.post("/_emulator/faults", deny);
+    let out: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let out = out.join("\n");
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("✗ could not restore the scaling of web: "), "{out}");
+    assert!(out.contains("✗ the clean-up left something undone; finish it by hand:"), "{out}");
+    let restore = r#"  scaling of web is still suspended; it was: scale-in suspended, scale-out active, scheduled active; restore it with `aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id service/prod/web --suspended-state '{"DynamicScalingInSuspended":true,"DynamicScalingOutSuspended":false,"ScheduledScalingSuspended":false}'`"#;
+    assert!(out.contains(restore), "{out}");
+    assert!(out.contains("  on-failure step `rollback web to \"web:99\"` failed: do what it does by hand"), "{out}");
+    assert!(out.ends_with("(exit 3)"), "{out}");
+    assert_eq!(account.suspended("prod", "web"), (true, true, true));
+}
+
+#[test]
 fn register_keeps_the_revisions_tags_and_a_service_without_scaling_gets_a_note() {
     let emulator = Emulator::start(TIME_SCALE);
     let account = Account::new(&emulator.endpoint());
