@@ -502,6 +502,25 @@ def test_desired_count_change_scales_without_new_deployment(emulator, ecs):
     assert len(resp["deployments"]) == 1
 
 
+def test_deployment_configuration_is_kept_whole(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    breaker = {"enable": True, "rollback": True, "resetOnHealthyTask": False,
+               "thresholdConfiguration": {"type": "COUNT", "value": 7}}
+    alarms = {"alarmNames": ["web-5xx"], "enable": True, "rollback": True}
+    ecs.create_service(
+        cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=1,
+        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200,
+                                 "deploymentCircuitBreaker": breaker, "alarms": alarms},
+    )
+    assert service(ecs, "prod", "web")["deploymentConfiguration"]["deploymentCircuitBreaker"] == breaker
+    # A field UpdateService gives replaces that field; the others stay.
+    ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"maximumPercent": 150})
+    cfg = service(ecs, "prod", "web")["deploymentConfiguration"]
+    assert cfg == {"minimumHealthyPercent": 100, "maximumPercent": 150,
+                   "deploymentCircuitBreaker": breaker, "alarms": alarms}
+
+
 def test_stop_task_is_replaced_and_delete_service_drains(emulator, ecs):
     ecs.create_cluster(clusterName="prod")
     td1 = register(ecs, "web", "web:v1")

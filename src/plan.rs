@@ -239,6 +239,9 @@ impl<'a> Planner<'a> {
                 } else {
                     let desired = update.request.desired_count.unwrap_or(update.before.desired);
                     details.push(format!("rolls out {} (desired {desired})", update.before.name));
+                    if let Some(sent) = &update.request.deployment_configuration {
+                        details.extend(sent.kept());
+                    }
                 }
                 (update.sends(), details)
             }
@@ -260,10 +263,11 @@ impl<'a> Planner<'a> {
                         details.push(format!("container {}: env {key}={value}", container.name));
                     }
                 }
-                details.push(match run.wait {
-                    Wait::Success => "waits for it to exit 0".into(),
-                    Wait::Running => "waits for it to run".into(),
-                    Wait::None => "does not wait".into(),
+                details.push(match (run.wait, &run.container) {
+                    (Wait::Success, Some(name)) => format!("waits for container {name} to exit 0"),
+                    (Wait::Success, None) => "waits for it to exit 0".into(),
+                    (Wait::Running, _) => "waits for it to run".into(),
+                    (Wait::None, _) => "does not wait".into(),
                 });
                 (true, details)
             }
@@ -393,6 +397,9 @@ impl<'a> Planner<'a> {
                 after.circuit_breaker = request.circuit_breaker.or(after.circuit_breaker);
                 after.health_check_grace_seconds =
                     request.health_check_grace_seconds.or(after.health_check_grace_seconds);
+                if let Some(sent) = &request.deployment_configuration {
+                    after.deployment_configuration = sent.clone();
+                }
                 let primary = match update.starts_deployment() {
                     true => Some(("(the deployment this update starts)".to_string(), after.task_definition.clone())),
                     false => update.current_primary(),

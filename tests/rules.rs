@@ -549,6 +549,29 @@ fn unknown_container_lists_the_task_definitions_containers() {
 }
 
 #[test]
+fn run_tasks_container_names_a_container_of_the_task_definition() {
+    let taskdef =
+        br#"{"taskDefinition": {"family": "api", "containerDefinitions": [{"name": "api"}, {"name": "migrate"}]}}"#;
+    let source = "let td = register file \"td.json\"\nlet _ok = run-task td { container = \"migrate\" }\nlet _typo = run-task td { container = \"migrat\" }\nlet _int = run-task td { container = 3 }\n";
+    let (code, diags) = check_with(source, &[("td.json", taskdef)]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        diags,
+        vec![
+            d(
+                "unknown-container",
+                3,
+                39,
+                "the task definition has no container `migrat`",
+                "no such container",
+                Some("did you mean `migrate`? the containers are `api`, `migrate`")
+            ),
+            d("type-mismatch", 4, 38, "expected `string`, found `int`", "this is `int`", Some("quote it: \"3\"")),
+        ]
+    );
+}
+
+#[test]
 fn missing_build_context_and_dockerfile() {
     let source =
         "let a = build \"nowhere\"\nlet b = build \"app\" { dockerfile = \"Dockerfile.prod\" }\nlet _all = [a, b]\n";

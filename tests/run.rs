@@ -257,6 +257,89 @@ await-stable web
     assert!(ok.out.contains("exited 0"), "{}", ok.out);
 }
 
+#[test]
+fn an_update_of_max_percent_and_the_breaker_keeps_the_threshold_and_the_alarms() {
+    use aws_sdk_ecs::types::{
+        DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration, ThresholdConfiguration, ThresholdType,
+    };
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let td = account.task_definition("web", "web", "web:v1");
+    let threshold = ThresholdConfiguration::builder().r#type(ThresholdType::Count).value(7).build().unwrap();
+    let breaker = DeploymentCircuitBreaker::builder()
+        .enable(true)
+        .rollback(false)
+        .reset_on_healthy_task(false)
+        .threshold_configuration(threshold)
+        .build();
+    let alarms = DeploymentAlarms::builder().alarm_names("web-5xx").enable(true).rollback(true).build().unwrap();
+    let config = DeploymentConfiguration::builder()
+        .minimum_healthy_percent(100)
+        .maximum_percent(200)
+        .deployment_circuit_breaker(breaker)
+        .alarms(alarms)
+        .build();
+    account.configured_service("prod", "web", &td, config.clone());
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web {\n  max-percent     = 150\n  circuit-breaker = rollback\n}\n";
+    let run = planned_run(&emulator, source, &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.out);
+
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let plan = command(&emulator, dir.path(), &["plan", "deploy.ecsflow", "--format", "json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    // After the run the same pipeline changes nothing.
+    assert_eq!(plan["steps"][0]["details"], serde_json::json!(["no change"]), "{plan}");
+    let mut expected = config;
+    expected.maximum_percent = Some(150);
+    expected.deployment_circuit_breaker.as_mut().unwrap().rollback = true;
+    assert_eq!(account.deployment_configuration("prod", "web"), expected);
+
+    let source = source.replace("150", "180");
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let plan = command(&emulator, dir.path(), &["plan", "deploy.ecsflow", "--format", "json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(
+        plan["steps"][0]["details"],
+        serde_json::json!([
+            "max-percent: 150 → 180",
+            "rolls out web (desired 1)",
+            "keeps the circuit breaker's threshold 7 (COUNT), resetOnHealthyTask false",
+            "keeps deployment alarms web-5xx (enabled, rollback on alarm)"
+        ]),
+        "{plan}"
+    );
+}
+
+#[test]
+fn run_task_follows_the_essential_container_or_the_one_the_step_names() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    // `migrate` is not essential: it exits 2 while `app` runs on and exits 0.
+    let taskdef = br#"{"family": "jobs", "containerDefinitions": [
+        {"name": "app", "image": "jobs:v1", "memory": 128, "essential": true, "command": ["sleep 2"]},
+        {"name": "migrate", "image": "jobs:v1", "memory": 128, "essential": false, "command": ["sh", "-c", "exit 2"]}
+    ]}"#;
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register file "taskdef.json"
+let _whole = run-task td { like = web }
+let _migration = run-task td {
+  like      = web
+  container = "migrate"
+}
+"#;
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes()), ("taskdef.json", taskdef)]);
+    let output = command(&emulator, dir.path(), &["run", "deploy.ecsflow"]).output().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("✓ let _whole = run-task td task ") && out.contains(" exited 0"), "{out}");
+    assert!(out.contains(" failed: migrate exited 2 (Essential container in task exited)"), "{out}");
+    assert!(out.contains("  migrate (not essential): exit 2"), "{out}");
+    drop(account);
+}
+
 fn run_ok_migration(emulator: &Emulator) -> Run {
     let source = "cluster = \"prod\"\nservice web = \"web\"\nlet _m = run-task \"web:1\" {\n  like = web\n  container \"web\" { command = [\"./migrate\"] }\n}\n";
     planned_run(emulator, source, &[], &[])
@@ -431,6 +514,53 @@ on-failure {
     assert!(out.contains("✗ clean-up abandoned on SIGINT; left undone:"), "{out}");
     assert!(out.contains("on-failure did not finish: `let _slow = run-task \"web:1\"`"), "{out}");
     drop(account);
+}
+
+#[test]
+fn a_clean_up_that_cannot_restore_scaling_exits_3_with_the_command_that_does() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+suspend-scaling web
+let _job = run-task "web:1" {
+  like = web
+  container "web" { command = ["sleep 10", "exit 3"] }
+}
+resume-scaling web
+on-failure {
+  rollback web to "web:99"
+}
+"#;
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let mut child = command(&emulator, dir.path(), &["run", "deploy.ecsflow"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("▶ let _job = run-task") {
+            break;
+        }
+    }
+    // Scaling is suspended now: every restore is refused, and not as a
+    // transient error that retries would outlast.
+    let deny = r#"{"action": "RegisterScalableTarget", "responses": [
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"},
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"},
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"},
+        {"status": 400, "type": "AccessDeniedException", "message": "not authorized to perform application-autoscaling:RegisterScalableTarget"}
+    ]}"#;
+    emulator.post("/_emulator/faults", deny);
+    let out: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let out = out.join("\n");
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("✗ could not restore the scaling of web: "), "{out}");
+    assert!(out.contains("✗ the clean-up left something undone; finish it by hand:"), "{out}");
+    let restore = r#"  scaling of web is still suspended; it was: scale-in suspended, scale-out active, scheduled active; restore it with `aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id service/prod/web --suspended-state '{"DynamicScalingInSuspended":true,"DynamicScalingOutSuspended":false,"ScheduledScalingSuspended":false}'`"#;
+    assert!(out.contains(restore), "{out}");
+    assert!(out.contains("  on-failure step `rollback web to \"web:99\"` failed: do what it does by hand"), "{out}");
+    assert!(out.ends_with("(exit 3)"), "{out}");
+    assert_eq!(account.suspended("prod", "web"), (true, true, true));
 }
 
 #[test]

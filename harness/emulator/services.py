@@ -18,8 +18,10 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
 - a service without a launch type or capacity provider strategy is `EC2` (a
   cluster's default capacity provider strategy is not applied), and Fargate's
   `LATEST` platform version resolves to `1.4.0` on deployments and tasks;
-- `thresholdConfiguration` and `resetOnHealthyTask` are not supported: the
-  breaker keeps `enable` and `rollback` only;
+- `thresholdConfiguration` and `resetOnHealthyTask` are stored and returned but
+  not applied: the breaker trips on the guide's threshold; `alarms` and the
+  other deploymentConfiguration fields are stored and returned too. An
+  UpdateService replaces each top-level field it gives and keeps the others;
 - placement constraints and strategies, load balancers and service registries
   are stored and returned, never applied.
 """
@@ -120,7 +122,8 @@ def merge_deployment_configuration(current, given):
         if v is None:
             continue
         if k == "deploymentCircuitBreaker":
-            out[k] = {"enable": bool(v.get("enable")), "rollback": bool(v.get("rollback"))}
+            # Kept whole, as ECS keeps it: only `enable` and `rollback` are applied.
+            out[k] = dict(v, enable=bool(v.get("enable")), rollback=bool(v.get("rollback")))
         else:
             out[k] = v
     return out

@@ -4,10 +4,11 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ecs::types::{
-    self as ecs, ContainerOverride as SdkContainerOverride, DeploymentCircuitBreaker, DeploymentConfiguration,
-    DesiredStatus, KeyValuePair, SortOrder, TaskDefinitionField, TaskDefinitionStatus, TaskOverride,
+    self as ecs, ContainerOverride as SdkContainerOverride, DesiredStatus, KeyValuePair, SortOrder,
+    TaskDefinitionField, TaskDefinitionStatus, TaskOverride,
 };
 
+use super::deployment_settings::DeploymentSettings;
 use super::raw_json::{CaptureBody, ReplaceBody};
 use super::{Aws, AwsError};
 use crate::taskdef::reference;
@@ -102,6 +103,9 @@ pub struct ServiceState {
     pub circuit_breaker: Option<CircuitBreakerState>,
     pub health_check_grace_seconds: Option<i32>,
     pub launch: LaunchSettings,
+    /// The whole deploymentConfiguration, so an `update` sends back every
+    /// field the pipeline does not set.
+    pub deployment_configuration: DeploymentSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +168,9 @@ pub struct ServiceUpdate {
     pub force_new_deployment: bool,
     pub circuit_breaker: Option<CircuitBreakerState>,
     pub health_check_grace_seconds: Option<i32>,
+    /// The deploymentConfiguration sent: the service's own with the fields
+    /// above merged in; `None` when the pipeline sets none of them.
+    pub deployment_configuration: Option<DeploymentSettings>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -258,6 +265,7 @@ impl ServiceState {
                 network: service.network_configuration().cloned(),
                 capacity_providers: service.capacity_provider_strategy().to_vec(),
             },
+            deployment_configuration: DeploymentSettings::from_sdk(config.cloned()),
         }
     }
 
@@ -451,17 +459,8 @@ impl Aws {
             .set_task_definition(update.task_definition.clone())
             .set_desired_count(update.desired_count)
             .set_health_check_grace_period_seconds(update.health_check_grace_seconds);
-        if update.min_healthy_percent.is_some() || update.max_percent.is_some() || update.circuit_breaker.is_some() {
-            let breaker = update
-                .circuit_breaker
-                .map(|b| DeploymentCircuitBreaker::builder().enable(b.enable).rollback(b.rollback).build());
-            request = request.deployment_configuration(
-                DeploymentConfiguration::builder()
-                    .set_minimum_healthy_percent(update.min_healthy_percent)
-                    .set_maximum_percent(update.max_percent)
-                    .set_deployment_circuit_breaker(breaker)
-                    .build(),
-            );
+        if let Some(config) = &update.deployment_configuration {
+            request = request.set_deployment_configuration(config.to_sdk());
         }
         let out = request.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
         out.service().map(ServiceState::from_sdk).ok_or_else(|| AwsError::new(OP, "the answer has no service"))

@@ -1,6 +1,7 @@
 //! The only module that names `aws_sdk_*`: thin calls to ECS, ECR and
 //! Application Auto Scaling that take and give the domain types below.
 
+mod deployment_settings;
 mod ecr;
 mod ecs;
 mod error;
@@ -13,6 +14,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+pub use deployment_settings::DeploymentSettings;
 pub use ecr::*;
 pub use ecs::*;
 pub use error::AwsError;

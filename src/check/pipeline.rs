@@ -202,6 +202,9 @@ pub struct RunTask {
     pub containers: Vec<ContainerOverride>,
     pub wait: Wait,
     pub timeout: Option<Expr>,
+    /// `container = "NAME"`: the container whose exit decides the verdict,
+    /// instead of the essential one that stopped the task.
+    pub judged_by: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

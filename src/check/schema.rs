@@ -53,8 +53,12 @@ pub const UPDATE: &[Attr] = &[
 
 pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration)];
 
-pub const RUN_TASK: &[Attr] =
-    &[opt("like", Want::Service), opt("wait", Want::Word(WAIT)), opt("timeout", Want::Duration)];
+pub const RUN_TASK: &[Attr] = &[
+    opt("like", Want::Service),
+    opt("wait", Want::Word(WAIT)),
+    opt("timeout", Want::Duration),
+    opt("container", Want::String),
+];
 
 pub const RUN_TASK_CONTAINER: &[Attr] = &[opt("command", Want::StringList), opt("env", Want::Map)];
 

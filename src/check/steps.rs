@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use super::error::CheckError;
 use super::files::Entry;
-use super::pipeline::{Action, BindingId, Build, Builder, Expr, ExprKind, Push, RunTask, Step, Wait};
+use super::pipeline::{
+    Action, BindingId, Build, Builder, ContainerOverride, Expr, ExprKind, Push, RunTask, Step, Wait,
+};
 use super::scope::FileContainers;
 use super::types::{Type, Want};
 use super::{schema, validate, Checker};
@@ -207,9 +209,21 @@ impl Checker<'_> {
     fn run_task(&mut self, keyword: Span, task_definition: &ast::Expr, block: Option<&Block>) -> RunTask {
         let td = self.expect(task_definition, Want::TaskDefinitionOrString);
         let attrs = self.block("run-task", keyword, block, schema::RUN_TASK, Some(schema::RUN_TASK_CONTAINER));
+        let judged_by = attrs.value("container");
         if let ExprKind::Binding(id) = td.kind {
             if let Some(known) = self.scope.def(id).containers.clone() {
                 self.check_containers(&attrs.containers, &known);
+                if let Some(name) = attrs.expr("container").and_then(|e| e.kind.as_literal_str().map(|n| (n, e.span))) {
+                    let named = ContainerOverride {
+                        name: name.0,
+                        span: name.1,
+                        image: None,
+                        env: None,
+                        secrets: None,
+                        command: None,
+                    };
+                    self.check_containers(&[named], &known);
+                }
             }
         }
         let like = match attrs.value("like").map(|v| v.kind) {
@@ -222,7 +236,14 @@ impl Checker<'_> {
             Some("none") => Wait::None,
             _ => Wait::Success,
         };
-        RunTask { task_definition: td, like, wait, timeout: attrs.value("timeout"), containers: attrs.containers }
+        RunTask {
+            task_definition: td,
+            like,
+            wait,
+            timeout: attrs.value("timeout"),
+            containers: attrs.containers,
+            judged_by,
+        }
     }
 
     fn positive_duration(&mut self, expr: Option<&ast::Expr>, attribute: &str) {

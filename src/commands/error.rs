@@ -20,6 +20,9 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// `plan`: something would change (terraform's `-detailed-exitcode`).
     pub const PLAN_CHANGES: i32 = 2;
+    /// `run`: a step failed and the clean-up left something undone; the
+    /// report lists it with the commands that finish it.
+    pub const LEFT_UNDONE: i32 = crate::exec::exit::LEFT_UNDONE;
     /// `run`, `rollback`: interrupted by SIGINT (128 + 2), after the clean-up.
     pub const SIGINT: i32 = crate::exec::exit::SIGINT;
     /// `run`, `rollback`: interrupted by SIGTERM (128 + 15), after the clean-up.
@@ -83,6 +86,10 @@ pub enum Error {
     /// A step failed; the run's report said which, and what was undone.
     #[error("a step failed")]
     StepFailed,
+    /// A step failed and the clean-up left something undone; the run's
+    /// report listed it.
+    #[error("a step failed and the clean-up left something undone")]
+    LeftUndone,
     /// A signal stopped the run; the run's report said what was cleaned up.
     #[error("interrupted")]
     Interrupted(Signal),
@@ -112,6 +119,7 @@ impl Error {
             | Error::Aws(_)
             | Error::PlanFailed { .. }
             | Error::StepFailed => exit::FAILED,
+            Error::LeftUndone => exit::LEFT_UNDONE,
             Error::Interrupted(Signal::Int) => exit::SIGINT,
             Error::Interrupted(Signal::Term) => exit::SIGTERM,
         }
@@ -123,6 +131,7 @@ impl Error {
             crate::exec::Ended::Succeeded => Ok(Outcome::Done),
             crate::exec::Ended::Interrupted(signal) => Err(Error::Interrupted(signal)),
             crate::exec::Ended::Failed => Err(Error::StepFailed),
+            crate::exec::Ended::FailedLeftUndone => Err(Error::LeftUndone),
         }
     }
 
@@ -133,7 +142,7 @@ impl Error {
                 let _ = error.print();
             }
             Error::Plan(error) => error.print(),
-            Error::Problems | Error::StepFailed | Error::Interrupted(_) => {}
+            Error::Problems | Error::StepFailed | Error::LeftUndone | Error::Interrupted(_) => {}
             Error::Params { path, text, errors } => {
                 for error in errors {
                     eprintln!("{}", render_report(&path, &text, error, color()));

@@ -7,6 +7,7 @@ pub mod failure;
 pub mod report;
 mod rollout;
 mod steps;
+mod task_verdict;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +27,10 @@ use report::{Failed, Reporter, StepLabel};
 pub mod exit {
     pub const OK: i32 = 0;
     pub const FAILED: i32 = 1;
+    /// A step failed and the clean-up left something undone (scaling still
+    /// suspended, an `on-failure` step that failed): the report lists it
+    /// with the commands that finish it by hand.
+    pub const LEFT_UNDONE: i32 = 3;
     /// Interrupted by SIGINT (128 + 2), as shells report it.
     pub const SIGINT: i32 = 130;
     /// Interrupted by SIGTERM (128 + 15).
@@ -36,8 +41,12 @@ pub mod exit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     Succeeded,
-    /// A step failed; the clean-up ran.
+    /// A step failed; the clean-up ran to its end.
     Failed,
+    /// A step failed, and the clean-up left something undone.
+    FailedLeftUndone,
+    /// A signal stopped the run. Its code wins over [`exit::LEFT_UNDONE`]:
+    /// CI reads 128 + N as "cancelled", and the report lists what is left.
     Interrupted(Signal),
 }
 
@@ -46,6 +55,7 @@ impl Ended {
         match self {
             Ended::Succeeded => exit::OK,
             Ended::Failed => exit::FAILED,
+            Ended::FailedLeftUndone => exit::LEFT_UNDONE,
             Ended::Interrupted(Signal::Int) => exit::SIGINT,
             Ended::Interrupted(Signal::Term) => exit::SIGTERM,
         }
@@ -76,6 +86,8 @@ struct RunState {
     undone: Vec<String>,
     /// How many `on-failure` steps have finished.
     on_failure_done: usize,
+    /// `on-failure` steps that failed, by title.
+    on_failure_failed: Vec<String>,
     /// Tasks `run-task` started and still waits on: `(cluster, ARN, step)`.
     waiting_tasks: Vec<(String, String, String)>,
 }
@@ -133,7 +145,13 @@ impl<'a> Runner<'a> {
             env: resolver.env,
             resolver,
             report,
-            state: Mutex::new(RunState { ledger, undone: Vec::new(), on_failure_done: 0, waiting_tasks: Vec::new() }),
+            state: Mutex::new(RunState {
+                ledger,
+                undone: Vec::new(),
+                on_failure_done: 0,
+                on_failure_failed: Vec::new(),
+                waiting_tasks: Vec::new(),
+            }),
             next_id: AtomicUsize::new(0),
             cleaning_up: std::sync::atomic::AtomicBool::new(false),
         }
@@ -185,10 +203,18 @@ impl<'a> Runner<'a> {
             }
         };
         lines.extend(self.state.lock().expect("state lock").undone.iter().cloned());
+        let left = self.left_undone();
         if let Some(signal) = abandoned {
             lines.push(format!("✗ clean-up abandoned on {signal}; left undone:"));
-            lines.extend(self.left_undone());
+            lines.extend(if left.is_empty() { vec!["  nothing".to_string()] } else { left.clone() });
+        } else if !left.is_empty() {
+            lines.push("✗ the clean-up left something undone; finish it by hand:".into());
+            lines.extend(left.iter().cloned());
         }
+        let ended = match ended {
+            Ended::Failed if !left.is_empty() => Ended::FailedLeftUndone,
+            ended => ended,
+        };
         lines.extend(self.tasks_left_running());
         let diagnostic = match ending {
             Ending::Failed(failure) => failure.diagnostic(),
@@ -196,6 +222,7 @@ impl<'a> Runner<'a> {
                 kind: FailureKind::Interrupted,
                 help: match abandoned {
                     Some(_) => "the clean-up did not finish: undo by hand what is listed as left undone, then run the pipeline again".into(),
+                    None if !left.is_empty() => "the clean-up below left something undone: finish it by hand as listed, then run the pipeline again".into(),
                     None => "the clean-up below ran to its end; run the pipeline again to deploy".into(),
                 },
                 at: None,
@@ -232,6 +259,7 @@ impl<'a> Runner<'a> {
                 match self.step(step).await {
                     Ok(summary) => self.done(format!("↺ on-failure: {} — {summary}", self.title(step))),
                     Err(failure) => {
+                        self.state.lock().expect("state lock").on_failure_failed.push(failure.step.title.clone());
                         self.done(format!("✗ on-failure: {} failed: {}", failure.step.title, failure.reason));
                         self.done(format!("  {}", failure.kind.code()));
                         self.done(format!("  help: {}", failure.help));
@@ -257,18 +285,13 @@ impl<'a> Runner<'a> {
                     self.state.lock().expect("state lock").ledger.resumed(&service);
                     self.done(format!("↺ restored the scaling of {} ({prior})", service.name));
                 }
-                Err(error) => self.done(format!(
-                    "✗ could not restore the scaling of {}: {error}; restore it with `aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {} --suspended-state DynamicScalingInSuspended={},DynamicScalingOutSuspended={},ScheduledScalingSuspended={}`",
-                    service.name,
-                    crate::aws::scaling_resource_id(&service.cluster, &service.name),
-                    prior.dynamic_scaling_in,
-                    prior.dynamic_scaling_out,
-                    prior.scheduled_scaling,
-                )),
+                Err(error) => self.done(format!("✗ could not restore the scaling of {}: {error}", service.name)),
             }
         }
     }
 
+    /// What the clean-up has not done, each with how to do it by hand:
+    /// scaling still suspended, `on-failure` steps that failed or never ran.
     fn left_undone(&self) -> Vec<String> {
         let state = self.state.lock().expect("state lock");
         let mut left: Vec<String> = state
@@ -277,12 +300,18 @@ impl<'a> Runner<'a> {
             .iter()
             .map(|(service, prior)| {
                 format!(
-                    "  scaling of {} is still suspended; it was: {prior} (resource id {})",
+                    "  scaling of {} is still suspended; it was: {prior}; restore it with `{}`",
                     service.name,
-                    crate::aws::scaling_resource_id(&service.cluster, &service.name)
+                    restore_command(service, *prior)
                 )
             })
             .collect();
+        left.extend(
+            state
+                .on_failure_failed
+                .iter()
+                .map(|title| format!("  on-failure step `{title}` failed: do what it does by hand")),
+        );
         let remaining: Vec<String> = self
             .pipeline
             .on_failure
@@ -292,9 +321,6 @@ impl<'a> Runner<'a> {
             .collect();
         if !remaining.is_empty() {
             left.push(format!("  on-failure did not finish: {}", remaining.join(", ")));
-        }
-        if left.is_empty() {
-            left.push("  nothing".into());
         }
         left
     }
@@ -386,6 +412,17 @@ impl<'a> Runner<'a> {
             self.state.lock().expect("state lock").ledger.scope.set(id, value);
         }
     }
+}
+
+/// The AWS CLI command that sets a service's scalable target back to `prior`.
+fn restore_command(service: &crate::eval::ServiceRef, prior: crate::aws::ScalingSuspension) -> String {
+    format!(
+        "aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {} --suspended-state '{{\"DynamicScalingInSuspended\":{},\"DynamicScalingOutSuspended\":{},\"ScheduledScalingSuspended\":{}}}'",
+        crate::aws::scaling_resource_id(&service.cluster, &service.name),
+        prior.dynamic_scaling_in,
+        prior.dynamic_scaling_out,
+        prior.scheduled_scaling,
+    )
 }
 
 enum Ending {

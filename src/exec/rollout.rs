@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::failure::{FailureKind, StepFailure};
 use super::report::StepLabel;
-use super::Runner;
+use super::{task_verdict, Runner};
 use crate::aws::{ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Value};
@@ -268,7 +268,7 @@ impl Runner<'_> {
                 interval = FIRST_POLL;
             }
             if current.last_status == TaskStatus::Stopped {
-                return self.task_outcome(label, &current).await;
+                return self.task_outcome(label, &current, run.container.as_deref()).await;
             }
             if run.wait == Wait::Running && current.last_status == TaskStatus::Running {
                 return Ok(format!("task {short_id} is running"));
@@ -298,8 +298,13 @@ impl Runner<'_> {
         }
     }
 
-    /// A stopped task succeeded when every essential container exited 0.
-    async fn task_outcome(&self, label: &StepLabel, task: &TaskState) -> Result<String, StepFailure> {
+    /// A stopped task's verdict ([`judge`](super::task_verdict::judge)), in words.
+    async fn task_outcome(
+        &self,
+        label: &StepLabel,
+        task: &TaskState,
+        named: Option<&str>,
+    ) -> Result<String, StepFailure> {
         let definition =
             self.aws.describe_task_definition(&task.task_definition).await.map_err(|e| StepFailure::aws(label, e))?;
         let essential = |name: &str| -> bool {
@@ -312,45 +317,8 @@ impl Runner<'_> {
                 .and_then(|e| e.as_bool())
                 .unwrap_or(true)
         };
-        let failed: Vec<String> = task
-            .containers
-            .iter()
-            .filter(|c| essential(&c.name) && c.exit_code != Some(0))
-            .map(|c| match c.exit_code {
-                Some(code) => format!("{} exited {code}", c.name),
-                None => format!("{} did not run to an exit", c.name),
-            })
-            .collect();
-        let short_id = task_id(&task.arn);
-        if failed.is_empty() {
-            return Ok(format!("task {short_id} exited 0"));
-        }
-        let reason = format!(
-            "task {short_id} failed: {}{}",
-            failed.join(", "),
-            task.stopped_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
-        );
-        let never_ran = task.containers.iter().any(|c| essential(&c.name) && c.exit_code.is_none());
-        let help = if never_ran {
-            "a container did not run: the stopped reason says why (an image that cannot be pulled, a missing secret); fix it, then run again".to_string()
-        } else {
-            format!(
-                "the task's logs say why it exited non-zero; fix the command or the image of {}, then run again",
-                short(&task.task_definition)
-            )
-        };
-        let mut failure = StepFailure::new(label, FailureKind::TaskFailed, reason, help);
-        failure.details.push("containers:".into());
-        for container in &task.containers {
-            failure.details.push(format!(
-                "  {}{}: {}{}",
-                container.name,
-                if essential(&container.name) { "" } else { " (not essential)" },
-                container.exit_code.map(|c| format!("exit {c}")).unwrap_or_else(|| "no exit code".into()),
-                container.reason.as_ref().map(|r| format!(", {r}")).unwrap_or_default()
-            ));
-        }
-        Err(failure)
+        let verdict = task_verdict::judge(task, essential, named);
+        task_verdict::outcome(label, task, &verdict, essential)
     }
 }
 

@@ -194,6 +194,9 @@ pub struct RunTaskAction {
     pub like: Option<(String, String)>,
     pub wait: Wait,
     pub timeout: Duration,
+    /// The container whose exit decides the verdict (`container = "NAME"`);
+    /// otherwise the essential container whose exit stopped the task.
+    pub container: Option<String>,
 }
 
 pub struct RollbackAction {

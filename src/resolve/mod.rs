@@ -276,6 +276,7 @@ impl<'a> Resolver<'a> {
                     like,
                     wait: run.wait,
                     timeout: self.duration(ledger, &run.timeout)?.unwrap_or(DEFAULT_RUN_TASK_TIMEOUT),
+                    container: self.optional_text(ledger, &run.judged_by)?,
                 })
             }
             Action::Rollback { service, to } => {
@@ -368,20 +369,29 @@ impl<'a> Resolver<'a> {
             update.force_new_deployment.as_ref().map(|v| self.value(ledger, v)).transpose()?,
             Some(Value::Bool(true))
         );
+        let min_healthy_percent = self.int(ledger, &update.min_healthy_percent)?;
+        let max_percent = self.int(ledger, &update.max_percent)?;
+        let circuit_breaker = update.circuit_breaker.map(|b| match b {
+            CircuitBreaker::Off => CircuitBreakerState { enable: false, rollback: false },
+            CircuitBreaker::On => CircuitBreakerState { enable: true, rollback: false },
+            CircuitBreaker::Rollback => CircuitBreakerState { enable: true, rollback: true },
+        });
+        // Read, merge, write: the service's own configuration with only what
+        // the pipeline says changed, so its alarms and breaker threshold stay.
+        let deployment_configuration =
+            (min_healthy_percent.is_some() || max_percent.is_some() || circuit_breaker.is_some())
+                .then(|| before.deployment_configuration.merged(min_healthy_percent, max_percent, circuit_breaker));
         let request = ServiceUpdate {
             cluster: service.cluster.clone(),
             service: service.name.clone(),
             task_definition: self.optional_text(ledger, &update.task_definition)?,
             desired_count: self.int(ledger, &update.desired_count)?,
-            min_healthy_percent: self.int(ledger, &update.min_healthy_percent)?,
-            max_percent: self.int(ledger, &update.max_percent)?,
+            min_healthy_percent,
+            max_percent,
             force_new_deployment: force,
-            circuit_breaker: update.circuit_breaker.map(|b| match b {
-                CircuitBreaker::Off => CircuitBreakerState { enable: false, rollback: false },
-                CircuitBreaker::On => CircuitBreakerState { enable: true, rollback: false },
-                CircuitBreaker::Rollback => CircuitBreakerState { enable: true, rollback: true },
-            }),
+            circuit_breaker,
             health_check_grace_seconds: grace,
+            deployment_configuration,
         };
         let mut changes = Vec::new();
         let mut change = |what: &str, from: String, to: String| {
@@ -581,7 +591,7 @@ pub fn values_read(step: &Step) -> Vec<&Expr> {
         Action::AwaitStable { timeout, .. } => values.extend(timeout),
         Action::RunTask(r) => {
             values.push(&r.task_definition);
-            values.extend(&r.timeout);
+            values.extend([&r.timeout, &r.judged_by].into_iter().flatten());
             for c in &r.containers {
                 values.extend([&c.env, &c.command].into_iter().flatten());
             }

@@ -108,6 +108,35 @@ impl Account {
         self.wait_stable(cluster, name);
     }
 
+    /// A service created with this deploymentConfiguration, once stable.
+    pub fn configured_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition: &str,
+        config: aws_sdk_ecs::types::DeploymentConfiguration,
+    ) {
+        self.runtime
+            .block_on(
+                self.ecs
+                    .create_service()
+                    .cluster(cluster)
+                    .service_name(name)
+                    .task_definition(task_definition)
+                    .desired_count(1)
+                    .deployment_configuration(config)
+                    .send(),
+            )
+            .unwrap();
+        self.wait_stable(cluster, name);
+    }
+
+    /// The service's deploymentConfiguration as DescribeServices gives it.
+    pub fn deployment_configuration(&self, cluster: &str, name: &str) -> aws_sdk_ecs::types::DeploymentConfiguration {
+        let out = self.runtime.block_on(self.ecs.describe_services().cluster(cluster).services(name).send()).unwrap();
+        out.services()[0].deployment_configuration().unwrap().clone()
+    }
+
     /// Waits until the service's first deployment has COMPLETED, as a live
     /// service would have before anyone deploys to it.
     pub fn wait_stable(&self, cluster: &str, name: &str) {
