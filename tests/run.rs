@@ -340,6 +340,39 @@ let _migration = run-task td {
     drop(account);
 }
 
+/// ECS stops a task's other containers when its essential one exits; those
+/// exit 143 and never decide the migration's verdict.
+#[test]
+fn a_migration_is_judged_on_its_app_not_on_the_sidecars_ecs_stopped() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, true);
+    let taskdef = |exit: u8| {
+        format!(
+            r#"{{"family": "migrate", "containerDefinitions": [
+            {{"name": "app", "image": "jobs:v1", "memory": 128, "essential": true, "command": ["sh", "-c", "exit {exit}"]}},
+            {{"name": "log_router", "image": "fluent-bit:v1", "memory": 64, "essential": true}},
+            {{"name": "envoy", "image": "envoy:v1", "memory": 64, "essential": false}}
+        ]}}"#
+        )
+    };
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nlet td = register file \"taskdef.json\"\nlet _m = run-task td { like = web }\n";
+    for (exit, code) in [(0, 0), (3, 1)] {
+        let taskdef = taskdef(exit);
+        let dir = common::project(&[("deploy.ecsflow", source.as_bytes()), ("taskdef.json", taskdef.as_bytes())]);
+        let output = command(&emulator, dir.path(), &["run", "deploy.ecsflow"]).output().unwrap();
+        let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(code), "{out}");
+        // The sidecar's 143 is reported, never the reason.
+        let verdict = match exit {
+            0 => ": app exited 0 (stopped by ECS after it: log_router exit 143)".to_string(),
+            _ => " failed: app exited 3 (Essential container in task exited) (stopped by ECS after it: log_router exit 143)"
+                .to_string(),
+        };
+        assert!(out.contains(&verdict), "{out}");
+    }
+    drop(account);
+}
+
 fn run_ok_migration(emulator: &Emulator) -> Run {
     let source = "cluster = \"prod\"\nservice web = \"web\"\nlet _m = run-task \"web:1\" {\n  like = web\n  container \"web\" { command = [\"./migrate\"] }\n}\n";
     planned_run(emulator, source, &[], &[])
