@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::aws::Aws;
 use crate::check::pipeline::{Action, Pipeline, Step};
-use crate::eval::{Environment, Outcome, Value};
+use crate::eval::{Environment, Outcome, ServiceRef, Value};
 use crate::resolve::{Ledger, Resolver};
 use failure::FailureDiagnostic;
 pub use failure::{FailureKind, StepFailure};
@@ -246,7 +246,7 @@ impl<'a> Runner<'a> {
     /// Restores scaling, then runs `on-failure`, recording what it does.
     async fn clean_up(&self) {
         self.cleaning_up.store(true, Ordering::Relaxed);
-        self.restore_scaling().await;
+        let tried = self.restore_scaling(&[]).await;
         if self.pipeline.on_failure.is_empty() {
             return;
         }
@@ -271,15 +271,19 @@ impl<'a> Runner<'a> {
             }
             self.state.lock().expect("state lock").on_failure_done += 1;
         }
-        // An on-failure step may suspend scaling too; never leave it so.
-        self.restore_scaling().await;
+        // An on-failure step may suspend scaling too; never leave it so. What
+        // could not be restored before is not tried (and reported) twice.
+        self.restore_scaling(&tried).await;
     }
 
-    /// Restores each suspension; an entry leaves the list only once restored,
-    /// so whatever stops this half-way still knows what is left.
-    async fn restore_scaling(&self) {
+    /// Restores each suspension but those in `skip`; an entry leaves the list
+    /// only once restored, so whatever stops this half-way still knows what
+    /// is left. Returns the services it tried.
+    async fn restore_scaling(&self, skip: &[ServiceRef]) -> Vec<ServiceRef> {
         let suspended = self.state.lock().expect("state lock").ledger.suspended.clone();
-        for (service, prior) in suspended {
+        let mut tried = skip.to_vec();
+        for (service, prior) in suspended.into_iter().filter(|(service, _)| !skip.contains(service)) {
+            tried.push(service.clone());
             match self.aws.set_scaling_suspension(&service.cluster, &service.name, prior).await {
                 Ok(()) => {
                     self.state.lock().expect("state lock").ledger.resumed(&service);
@@ -288,6 +292,7 @@ impl<'a> Runner<'a> {
                 Err(error) => self.done(format!("✗ could not restore the scaling of {}: {error}", service.name)),
             }
         }
+        tried
     }
 
     /// What the clean-up has not done, each with how to do it by hand:
