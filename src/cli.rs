@@ -12,6 +12,10 @@ use crate::image::BuilderKind;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Trace on stderr what the output leaves out: AWS's raw errors and each
+    /// retry (also `ECSFLOW_LOG=debug`).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,3 +16,4 @@ pub mod source;
 pub mod suggest;
 pub mod syntax;
 pub mod taskdef;
+pub mod trace;

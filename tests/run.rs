@@ -645,7 +645,7 @@ fn an_aws_error_has_its_code_and_help_in_the_report_and_in_json() {
     assert_eq!(plain.code, 1, "{}", plain.out);
     let reason = "✗ `update web` (line 11) failed: ecs:UpdateService: AccessDeniedException: not authorized to perform ecs:UpdateService";
     assert_eq!(
-        after(&plain.out, reason, 12),
+        after(&plain.out, reason, 13),
         [
             "ecsflow::aws",
             "",
@@ -657,7 +657,8 @@ fn an_aws_error_has_its_code_and_help_in_the_report_and_in_json() {
             "    ·      ╰── this step failed",
             " 12 │ await-stable web { timeout = timeout }",
             "    ╰────",
-            "  help: check the AWS credentials and the role's permissions",
+            "  help: check the AWS credentials and the role's permissions: grant `ecs:UpdateService` on the",
+            "        resource to the role or user",
             "",
         ],
         "{}",
@@ -672,11 +673,11 @@ fn an_aws_error_has_its_code_and_help_in_the_report_and_in_json() {
     let failed = events.iter().find(|e| e["event"] == "step-finished" && e["ok"] == false).unwrap();
     assert_eq!(failed["step"], "update web");
     assert_eq!(failed["code"], "ecsflow::aws");
-    assert_eq!(failed["help"], "check the AWS credentials and the role's permissions");
+    assert_eq!(failed["help"], "check the AWS credentials and the role's permissions: grant `ecs:UpdateService` on the resource to the role or user");
     let last = events.last().unwrap();
     assert_eq!(last["event"], "finished");
     assert_eq!(last["code"], "ecsflow::aws");
-    assert_eq!(last["help"], "check the AWS credentials and the role's permissions");
+    assert_eq!(last["help"], "check the AWS credentials and the role's permissions: grant `ecs:UpdateService` on the resource to the role or user");
     assert_eq!(last["report"][0], reason);
     let ok = events.iter().find(|e| e["event"] == "step-finished" && e["ok"] == true).unwrap();
     assert_eq!((&ok["code"], &ok["help"]), (&serde_json::Value::Null, &serde_json::Value::Null));

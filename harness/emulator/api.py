@@ -354,6 +354,20 @@ class Emulator(Scheduler, Faults, Consistency, State):
 
     def op_RunTask(self, ctx, params, moto_status, moto_json):
         cluster = last_segment(params.get("cluster") or "default")
+        # ECS starts a clientToken's tasks once and answers retries alike.
+        token = params.get("clientToken")
+        key = (ctx["region"], cluster, token)
+        with self.lock:
+            started = self.run_task_tokens.get(key) if token else None
+        if started is not None:
+            return started
+        answer = self.run_task(ctx, params, moto_json, cluster)
+        if token:
+            with self.lock:
+                self.run_task_tokens[key] = answer
+        return answer
+
+    def run_task(self, ctx, params, moto_json, cluster):
         moto_tasks = (moto_json or {}).get("tasks") or []
         resolved = moto_tasks[0].get("taskDefinitionArn") if moto_tasks else None
         cluster_arn = moto_tasks[0].get("clusterArn") if moto_tasks else None

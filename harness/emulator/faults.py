@@ -5,6 +5,11 @@ or the `Action` of query-protocol services; `*` for any AWS request). The next
 matching requests get them, in order, and are never forwarded to moto, so moto's
 recorder does not show them.
 
+With `"seconds": N` the fault is a window instead: every matching request for
+the next N seconds gets its first response. A response with `"forward": true`
+is a lost answer: the request reaches moto (it takes effect) and the client
+gets the fault instead of moto's answer.
+
 Nothing here is ECS behaviour: the faults let tests reproduce what the AWS APIs
 document as retryable errors (throttling, 5xx) and check a client's retries.
 The answers have each protocol's error shape: AWS JSON 1.1 (`__type`,
@@ -12,6 +17,7 @@ The answers have each protocol's error shape: AWS JSON 1.1 (`__type`,
 services' `<ErrorResponse>` XML. Without a `type`, the status picks one.
 """
 
+import time
 import uuid
 
 from .common import json_error_body
@@ -70,13 +76,20 @@ class Faults:
         for r in responses:
             if not isinstance(r, dict) or not isinstance(r.get("status", 0), int):
                 raise ValueError("each response must be an object with an integer status")
+        fault = {"action": action, "responses": list(responses)}
+        if spec.get("seconds") is not None:
+            fault["until"] = time.time() + float(spec["seconds"])
         with self.lock:
-            self.faults.append({"action": action, "responses": list(responses)})
+            self.faults.append(fault)
 
     def take_fault(self, action):
+        now = time.time()
         with self.lock:
+            self.faults = [x for x in self.faults if x["responses"] and x.get("until", now + 1) > now]
             for f in self.faults:
-                if f["responses"] and (f["action"] == "*" or f["action"] == action):
+                if f["action"] == "*" or f["action"] == action:
+                    if "until" in f:
+                        return f["responses"][0]
                     r = f["responses"].pop(0)
                     self.faults = [x for x in self.faults if x["responses"]]
                     return r

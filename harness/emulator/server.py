@@ -102,6 +102,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def send(self, status, headers, body, head=False):
+        lost, self.lost_answer = getattr(self, "lost_answer", None), None
+        if lost is not None:
+            return self.answer_fault(*lost)
         self.send_response_only(status)
         seen_type = False
         length = None
@@ -162,7 +165,10 @@ class Handler(BaseHTTPRequestHandler):
             action = target.rsplit(".", 1)[-1] if target else self.query_action(path, body)
             if action and not path.startswith("/moto-api/"):
                 fault = self.emu.take_fault(action)
-                if fault is not None:
+                if fault is not None and fault.get("forward"):
+                    # The request takes effect; its answer is lost (see faults.py).
+                    self.lost_answer = (fault, bool(target))
+                elif fault is not None:
                     return self.answer_fault(fault, bool(target))
             if target.startswith(ECS_TARGET_PREFIX) and action in OWNED_ACTIONS:
                 return self.owned(action, headers, body)

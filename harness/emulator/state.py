@@ -53,6 +53,8 @@ class State:
             # (region, cluster, name) of CreateService calls that moto accepted and the
             # emulator refused: moto's record of them is not a service.
             self.rejected = set()
+            # (region, cluster, clientToken) -> RunTask's answer
+            self.run_task_tokens = {}
             self.timeline = []
             self.td_cache.clear()
 

@@ -2,6 +2,7 @@
 
 use aws_config::Region;
 
+use super::retry::{self, READ_BUDGET};
 use super::{Aws, AwsError};
 
 /// Credentials for one registry. Never printed: `Debug` hides the password.
@@ -39,8 +40,11 @@ impl Aws {
     /// The URI of an ECR repository of this account and region, by name.
     pub async fn repository_uri(&self, name: &str) -> Result<String, AwsError> {
         const OP: &str = "ecr:DescribeRepositories";
-        let out = self.ecr.describe_repositories().repository_names(name).send().await.map_err(|e| {
-            let error = AwsError::from_sdk(OP, e);
+        let described = retry::idempotent(READ_BUDGET, || async {
+            self.ecr.describe_repositories().repository_names(name).send().await.map_err(|e| AwsError::from_sdk(OP, e))
+        })
+        .await;
+        let out = described.map_err(|error| {
             if error.is("RepositoryNotFoundException") {
                 AwsError {
                     message: format!(
@@ -72,7 +76,10 @@ impl Aws {
         } else {
             aws_sdk_ecr::Client::from_conf(self.ecr.config().to_builder().region(Region::new(region)).build())
         };
-        let out = client.get_authorization_token().send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let out = retry::idempotent(READ_BUDGET, || async {
+            client.get_authorization_token().send().await.map_err(|e| AwsError::from_sdk(OP, e))
+        })
+        .await?;
         let token = out
             .authorization_data()
             .first()

@@ -10,7 +10,8 @@ use aws_sdk_ecs::types::{
 
 use super::deployment_settings::DeploymentSettings;
 use super::raw_json::{CaptureBody, ReplaceBody};
-use super::{Aws, AwsError};
+use super::retry::{self, READ_BUDGET, WRITE_BUDGET};
+use super::{Aws, AwsError, ErrorKind};
 use crate::taskdef::reference;
 
 /// A state ECS names with a string: the values known today, and `Other` for
@@ -314,47 +315,97 @@ impl TaskState {
     }
 }
 
+/// `ecs:DescribeServices` on up to ten services, one attempt: the answer for
+/// each name asked, or why it has none.
+pub type ServiceAnswers = Vec<(String, Result<ServiceState, AwsError>)>;
+
+fn not_found(cluster: &str, service: &str) -> AwsError {
+    AwsError::coded(
+        "ecs:DescribeServices",
+        "ServiceNotFoundException",
+        format!("service `{service}` does not exist in cluster `{cluster}`"),
+    )
+}
+
+/// A client token for RunTask: the same on every retry of one call.
+fn client_token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+    format!("ecsflow-{}-{now:x}-{}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// What a deployment's task definition is called, whether ARN or `family:revision`.
+fn same_revision(a: &str, b: &str) -> bool {
+    crate::taskdef::short(a) == crate::taskdef::short(b)
+}
+
+/// Clock slack when comparing ECS's timestamps with the time a call was sent.
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
 impl Aws {
     pub async fn describe_service(&self, cluster: &str, service: &str) -> Result<ServiceState, AwsError> {
+        let names = [service.to_string()];
+        let mut answers = retry::idempotent(READ_BUDGET, || self.describe_services_once(cluster, &names)).await?;
+        answers.pop().map(|(_, answer)| answer).unwrap_or_else(|| Err(not_found(cluster, service)))
+    }
+
+    /// One DescribeServices call for up to ten services of a cluster, not
+    /// retried: pollers retry in their own time.
+    pub async fn describe_services_once(&self, cluster: &str, names: &[String]) -> Result<ServiceAnswers, AwsError> {
         const OP: &str = "ecs:DescribeServices";
         let out = self
             .ecs
             .describe_services()
             .cluster(cluster)
-            .services(service)
+            .set_services(Some(names.to_vec()))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e))?;
-        let found =
-            out.services().iter().find(|s| s.status().map(ServiceStatus::from) != Some(ServiceStatus::Inactive));
-        match found {
-            Some(found) => Ok(ServiceState::from_sdk(found)),
-            None => Err(AwsError {
-                operation: OP,
-                code: Some("ServiceNotFoundException".into()),
-                message: format!("service `{service}` does not exist in cluster `{cluster}`"),
-            }),
-        }
+        let services: Vec<ServiceState> = out
+            .services()
+            .iter()
+            .filter(|s| s.status().map(ServiceStatus::from) != Some(ServiceStatus::Inactive))
+            .map(ServiceState::from_sdk)
+            .collect();
+        Ok(names
+            .iter()
+            .map(|name| {
+                // One name asked, one answer: whatever the name's spelling (a
+                // short name, an ARN), that is the service.
+                let found = services
+                    .iter()
+                    .find(|s| s.name == *name || s.arn == *name)
+                    .or_else(|| services.first().filter(|_| names.len() == 1));
+                (name.clone(), found.cloned().ok_or_else(|| not_found(cluster, name)))
+            })
+            .collect())
     }
 
     /// Every service of a cluster, described (DescribeServices takes ten a call).
     pub async fn cluster_services(&self, cluster: &str) -> Result<Vec<ServiceState>, AwsError> {
-        let mut arns = Vec::new();
-        let mut pages = self.ecs.list_services().cluster(cluster).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ecs:ListServices", e))?;
-            arns.extend(page.service_arns().iter().cloned());
-        }
+        let arns = retry::idempotent(READ_BUDGET, || async {
+            let mut arns = Vec::new();
+            let mut pages = self.ecs.list_services().cluster(cluster).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("ecs:ListServices", e))?;
+                arns.extend(page.service_arns().iter().cloned());
+            }
+            Ok(arns)
+        })
+        .await?;
         let mut services = Vec::new();
         for chunk in arns.chunks(10) {
-            let out = self
-                .ecs
-                .describe_services()
-                .cluster(cluster)
-                .set_services(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", e))?;
+            let out = retry::idempotent(READ_BUDGET, || async {
+                self.ecs
+                    .describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", e))
+            })
+            .await?;
             services.extend(out.services().iter().map(ServiceState::from_sdk));
         }
         Ok(services)
@@ -363,41 +414,67 @@ impl Aws {
     /// `family`, `family:revision` or an ARN.
     pub async fn describe_task_definition(&self, reference: &str) -> Result<TaskDefinition, AwsError> {
         const OP: &str = "ecs:DescribeTaskDefinition";
-        let capture = CaptureBody::default();
-        let out = self
-            .ecs
-            .describe_task_definition()
-            .task_definition(reference)
-            .include(TaskDefinitionField::Tags)
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?;
-        let raw = capture.json().ok_or_else(|| AwsError::new(OP, "the answer was not JSON"))?;
-        let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
-        Ok(TaskDefinition::from_answer(typed, &raw))
+        retry::idempotent(READ_BUDGET, || async {
+            let capture = CaptureBody::default();
+            let out = self
+                .ecs
+                .describe_task_definition()
+                .task_definition(reference)
+                .include(TaskDefinitionField::Tags)
+                .customize()
+                .interceptor(capture.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(OP, e))?;
+            let raw = capture.json().ok_or_else(|| AwsError::new(OP, "the answer was not JSON"))?;
+            let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
+            Ok(TaskDefinition::from_answer(typed, &raw))
+        })
+        .await
     }
 
-    /// Registers exactly this RegisterTaskDefinition input.
+    /// Registers exactly this RegisterTaskDefinition input, once: when an
+    /// attempt's answer is lost, the family's newest revision is read, and an
+    /// identical one registered since is the answer.
     pub async fn register_task_definition(&self, input: &serde_json::Value) -> Result<TaskDefinition, AwsError> {
         const OP: &str = "ecs:RegisterTaskDefinition";
         let family = input.get("family").and_then(|f| f.as_str()).unwrap_or_default();
         let body = serde_json::to_vec(input).map_err(|e| AwsError::new(OP, e.to_string()))?;
-        let capture = CaptureBody::default();
-        let out = self
-            .ecs
-            .register_task_definition()
-            .family(family)
-            .customize()
-            .interceptor(ReplaceBody(body))
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?;
-        let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
-        let raw = capture.json().unwrap_or_default();
-        Ok(TaskDefinition::from_answer(typed, &raw))
+        let sent_at = SystemTime::now();
+        let attempt = || async {
+            let capture = CaptureBody::default();
+            let out = self
+                .ecs
+                .register_task_definition()
+                .family(family)
+                .customize()
+                .interceptor(ReplaceBody(body.clone()))
+                .interceptor(capture.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(OP, e))?;
+            let typed = out.task_definition().ok_or_else(|| AwsError::new(OP, "the answer has no task definition"))?;
+            let raw = capture.json().unwrap_or_default();
+            Ok(TaskDefinition::from_answer(typed, &raw))
+        };
+        let registered = || async {
+            let Some((_, newest)) = self.revisions_once(family, TaskDefinitionStatus::Active).await?.into_iter().next()
+            else {
+                return Ok(None);
+            };
+            let described = self.describe_task_definition(&newest).await?;
+            let recent = described.registered_at.is_none_or(|at| at + CLOCK_SLACK >= sent_at);
+            Ok(match (recent, input.as_object()) {
+                (true, Some(input)) => {
+                    let same = crate::taskdef::register_input(&described.json, Some(&described.tags))
+                        .map(|registered| crate::taskdef::shaped_like(registered, input) == *input)
+                        .unwrap_or(false);
+                    same.then_some(described)
+                }
+                _ => None,
+            })
+        };
+        retry::checked(WRITE_BUDGET, attempt, registered).await
     }
 
     /// The family's highest revision number among its INACTIVE (deregistered)
@@ -412,6 +489,10 @@ impl Aws {
     }
 
     async fn revisions(&self, family: &str, status: TaskDefinitionStatus) -> Result<Vec<(i64, String)>, AwsError> {
+        retry::idempotent(READ_BUDGET, || self.revisions_once(family, status.clone())).await
+    }
+
+    async fn revisions_once(&self, family: &str, status: TaskDefinitionStatus) -> Result<Vec<(i64, String)>, AwsError> {
         const OP: &str = "ecs:ListTaskDefinitions";
         let mut arns = Vec::new();
         let mut pages = self
@@ -438,34 +519,60 @@ impl Aws {
         Ok(revisions)
     }
 
+    /// Idempotent: deregistering twice leaves it INACTIVE.
     pub async fn deregister_task_definition(&self, arn: &str) -> Result<(), AwsError> {
-        self.ecs
-            .deregister_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))
+        retry::idempotent(WRITE_BUDGET, || async {
+            self.ecs
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))
+        })
+        .await
     }
 
+    /// Sends `update` once: when an attempt's answer is lost and the update
+    /// starts a deployment, the service is read first, and a deployment of
+    /// the update's revision created since it was sent is the answer.
     pub async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceState, AwsError> {
         const OP: &str = "ecs:UpdateService";
-        let mut request = self
-            .ecs
-            .update_service()
-            .cluster(&update.cluster)
-            .service(&update.service)
-            .force_new_deployment(update.force_new_deployment)
-            .set_task_definition(update.task_definition.clone())
-            .set_desired_count(update.desired_count)
-            .set_health_check_grace_period_seconds(update.health_check_grace_seconds);
-        if let Some(config) = &update.deployment_configuration {
-            request = request.set_deployment_configuration(config.to_sdk());
-        }
-        let out = request.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
-        out.service().map(ServiceState::from_sdk).ok_or_else(|| AwsError::new(OP, "the answer has no service"))
+        let sent_at = SystemTime::now();
+        let attempt = || async {
+            let mut request = self
+                .ecs
+                .update_service()
+                .cluster(&update.cluster)
+                .service(&update.service)
+                .force_new_deployment(update.force_new_deployment)
+                .set_task_definition(update.task_definition.clone())
+                .set_desired_count(update.desired_count)
+                .set_health_check_grace_period_seconds(update.health_check_grace_seconds);
+            if let Some(config) = &update.deployment_configuration {
+                request = request.set_deployment_configuration(config.to_sdk());
+            }
+            let out = request.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
+            out.service().map(ServiceState::from_sdk).ok_or_else(|| AwsError::new(OP, "the answer has no service"))
+        };
+        let deploys = update.task_definition.is_some() || update.force_new_deployment;
+        let took_effect = || async {
+            if !deploys {
+                // Counts and settings: sending them again changes nothing more.
+                return Ok(None);
+            }
+            let state = self.describe_service(&update.cluster, &update.service).await?;
+            let ours = state.deployments.iter().any(|d| {
+                d.created_at.is_some_and(|at| at + CLOCK_SLACK >= sent_at)
+                    && update.task_definition.as_deref().is_none_or(|td| same_revision(td, &d.task_definition))
+            });
+            Ok(ours.then_some(state))
+        };
+        retry::checked(WRITE_BUDGET, attempt, took_effect).await
     }
 
+    /// Starts one task; every retry carries the same client token, so ECS
+    /// starts it once however many attempts it takes.
     pub async fn run_task(&self, request: &RunTaskRequest) -> Result<Vec<TaskState>, AwsError> {
         const OP: &str = "ecs:RunTask";
         let overrides: Vec<SdkContainerOverride> = request
@@ -481,22 +588,27 @@ impl Aws {
                     .build()
             })
             .collect();
-        let mut call = self
-            .ecs
-            .run_task()
-            .cluster(&request.cluster)
-            .task_definition(&request.task_definition)
-            .count(1)
-            .started_by(&request.started_by)
-            .set_network_configuration(request.launch.network.clone())
-            .set_platform_version(request.launch.platform_version.clone())
-            .overrides(TaskOverride::builder().set_container_overrides(Some(overrides)).build());
-        if request.launch.capacity_providers.is_empty() {
-            call = call.set_launch_type(request.launch.launch_type.as_deref().map(ecs::LaunchType::from));
-        } else {
-            call = call.set_capacity_provider_strategy(Some(request.launch.capacity_providers.clone()));
-        }
-        let out = call.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
+        let token = client_token();
+        let out = retry::idempotent(WRITE_BUDGET, || async {
+            let mut call = self
+                .ecs
+                .run_task()
+                .client_token(&token)
+                .cluster(&request.cluster)
+                .task_definition(&request.task_definition)
+                .count(1)
+                .started_by(&request.started_by)
+                .set_network_configuration(request.launch.network.clone())
+                .set_platform_version(request.launch.platform_version.clone())
+                .overrides(TaskOverride::builder().set_container_overrides(Some(overrides.clone())).build());
+            if request.launch.capacity_providers.is_empty() {
+                call = call.set_launch_type(request.launch.launch_type.as_deref().map(ecs::LaunchType::from));
+            } else {
+                call = call.set_capacity_provider_strategy(Some(request.launch.capacity_providers.clone()));
+            }
+            call.send().await.map_err(|e| AwsError::from_sdk(OP, e))
+        })
+        .await?;
         if let Some(failure) = out.failures().first() {
             return Err(AwsError {
                 operation: OP,
@@ -506,21 +618,26 @@ impl Aws {
                     failure.reason().unwrap_or("unknown reason"),
                     failure.detail().map(|d| format!(" ({d})")).unwrap_or_default()
                 ),
+                kind: ErrorKind::Final,
             });
         }
         Ok(out.tasks().iter().map(TaskState::from_sdk).collect())
     }
 
+    /// Idempotent: stopping a stopped task changes nothing.
     pub async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<(), AwsError> {
-        self.ecs
-            .stop_task()
-            .cluster(cluster)
-            .task(arn)
-            .reason(reason)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("ecs:StopTask", e))
+        retry::idempotent(WRITE_BUDGET, || async {
+            self.ecs
+                .stop_task()
+                .cluster(cluster)
+                .task(arn)
+                .reason(reason)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("ecs:StopTask", e))
+        })
+        .await
     }
 
     pub async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<TaskState>, AwsError> {
@@ -530,14 +647,16 @@ impl Aws {
         let mut tasks = Vec::new();
         // DescribeTasks takes at most 100 tasks a call.
         for chunk in arns.chunks(100) {
-            let out = self
-                .ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+            let out = retry::idempotent(READ_BUDGET, || async {
+                self.ecs
+                    .describe_tasks()
+                    .cluster(cluster)
+                    .set_tasks(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))
+            })
+            .await?;
             tasks.extend(out.tasks().iter().map(TaskState::from_sdk));
         }
         Ok(tasks)
@@ -553,20 +672,23 @@ impl Aws {
     ) -> Result<Vec<String>, AwsError> {
         const OP: &str = "ecs:ListTasks";
         let status = if stopped { DesiredStatus::Stopped } else { DesiredStatus::Running };
-        let mut pages = self
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .set_service_name(service.map(str::to_string))
-            .set_started_by(started_by.map(str::to_string))
-            .desired_status(status)
-            .into_paginator()
-            .send();
-        let mut arns = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
-            arns.extend(page.task_arns().iter().cloned());
-        }
-        Ok(arns)
+        retry::idempotent(READ_BUDGET, || async {
+            let mut pages = self
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .set_service_name(service.map(str::to_string))
+                .set_started_by(started_by.map(str::to_string))
+                .desired_status(status.clone())
+                .into_paginator()
+                .send();
+            let mut arns = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk(OP, e))?;
+                arns.extend(page.task_arns().iter().cloned());
+            }
+            Ok(arns)
+        })
+        .await
     }
 }

@@ -6,6 +6,7 @@ mod ecr;
 mod ecs;
 mod error;
 mod raw_json;
+pub mod retry;
 mod scaling;
 
 use std::time::Duration;
@@ -17,7 +18,7 @@ use aws_config::{BehaviorVersion, Region};
 pub use deployment_settings::DeploymentSettings;
 pub use ecr::*;
 pub use ecs::*;
-pub use error::AwsError;
+pub use error::{AwsError, Connection, ErrorKind};
 pub use scaling::*;
 
 /// How to reach AWS; everything else comes from the default chain
@@ -40,15 +41,15 @@ pub struct Aws {
 
 impl Aws {
     pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
-        // Throttling and 5xx answers are retried with exponential backoff and
-        // jitter; every attempt and every call has a deadline.
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(250)))
-            .timeout_config(
+        // Transient faults are retried by `retry`, where each retry is seen and
+        // no write is resent blindly; the SDK sends each attempt once. Every
+        // attempt has a deadline.
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
                     .operation_attempt_timeout(Duration::from_secs(20))
-                    .operation_timeout(Duration::from_secs(90))
+                    .operation_timeout(Duration::from_secs(20))
                     .build(),
             );
         if let Some(profile) = &options.profile {
@@ -78,35 +79,46 @@ impl Aws {
     /// Clients whose every call gets `body` as an HTTP 200 answer: a recorded
     /// answer goes through the SDK's own parsing and the conversions above.
     pub(crate) fn answering(body: &str) -> Aws {
+        Aws::answering_counted(body).0
+    }
+
+    /// As [`Aws::answering`], with the number of calls made so far.
+    pub(crate) fn answering_counted(body: &str) -> (Aws, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         use aws_sdk_ecs::config::{Credentials, SharedCredentialsProvider};
         use aws_smithy_runtime_api::client::http::{
             http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
         };
         use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
         use aws_smithy_types::body::SdkBody;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
 
         #[derive(Debug)]
-        struct Answer(Vec<u8>);
+        struct Answer(Vec<u8>, Arc<AtomicUsize>);
 
         impl HttpConnector for Answer {
             fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+                self.1.fetch_add(1, Ordering::SeqCst);
                 let ok = 200.try_into().expect("200 is a status");
                 HttpConnectorFuture::ready(Ok(HttpResponse::new(ok, SdkBody::from(self.0.clone()))))
             }
         }
 
         let body = body.as_bytes().to_vec();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
         let config = aws_config::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "test")))
-            .http_client(http_client_fn(move |_, _| SharedHttpConnector::new(Answer(body.clone()))))
+            .http_client(http_client_fn(move |_, _| SharedHttpConnector::new(Answer(body.clone(), counted.clone()))))
             .build();
-        Aws {
+        let aws = Aws {
             ecs: aws_sdk_ecs::Client::new(&config),
             scaling: aws_sdk_applicationautoscaling::Client::new(&config),
             ecr: aws_sdk_ecr::Client::new(&config),
             region: "us-east-1".into(),
-        }
+        };
+        (aws, calls)
     }
 }

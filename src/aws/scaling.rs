@@ -3,6 +3,7 @@
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
 
+use super::retry::{self, READ_BUDGET, WRITE_BUDGET};
 use super::{Aws, AwsError};
 
 /// The three switches of a scalable target's SuspendedState.
@@ -52,15 +53,17 @@ impl Aws {
         cluster: &str,
         service: &str,
     ) -> Result<Option<ScalingSuspension>, AwsError> {
-        let out = self
-            .scaling
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_ids(scaling_resource_id(cluster, service))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalableTargets", e))?;
+        let out = retry::idempotent(READ_BUDGET, || async {
+            self.scaling
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .resource_ids(scaling_resource_id(cluster, service))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalableTargets", e))
+        })
+        .await?;
         Ok(out.scalable_targets().first().map(|target| {
             let state = target.suspended_state();
             ScalingSuspension {
@@ -71,28 +74,32 @@ impl Aws {
         }))
     }
 
-    /// Sets all three switches (a partial SuspendedState would replace the whole).
+    /// Sets all three switches (a partial SuspendedState would replace the
+    /// whole). Idempotent: setting them again changes nothing.
     pub async fn set_scaling_suspension(
         &self,
         cluster: &str,
         service: &str,
         state: ScalingSuspension,
     ) -> Result<(), AwsError> {
-        self.scaling
-            .register_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_id(scaling_resource_id(cluster, service))
-            .suspended_state(
-                SuspendedState::builder()
-                    .dynamic_scaling_in_suspended(state.dynamic_scaling_in)
-                    .dynamic_scaling_out_suspended(state.dynamic_scaling_out)
-                    .scheduled_scaling_suspended(state.scheduled_scaling)
-                    .build(),
-            )
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("application-autoscaling:RegisterScalableTarget", e))
+        retry::idempotent(WRITE_BUDGET, || async {
+            self.scaling
+                .register_scalable_target()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .resource_id(scaling_resource_id(cluster, service))
+                .suspended_state(
+                    SuspendedState::builder()
+                        .dynamic_scaling_in_suspended(state.dynamic_scaling_in)
+                        .dynamic_scaling_out_suspended(state.dynamic_scaling_out)
+                        .scheduled_scaling_suspended(state.scheduled_scaling)
+                        .build(),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("application-autoscaling:RegisterScalableTarget", e))
+        })
+        .await
     }
 }

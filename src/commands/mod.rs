@@ -38,6 +38,9 @@ where
 }
 
 fn execute(cli: Cli) -> Result<Outcome, Error> {
+    if cli.verbose {
+        crate::trace::enable();
+    }
     match cli.command {
         Command::Check(args) => check::check(&args.paths, args.deny_warnings, args.format.into()),
         Command::Plan(args) => plan::plan(

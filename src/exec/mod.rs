@@ -4,6 +4,7 @@
 //! says what failed, why, and what was undone.
 
 pub mod failure;
+mod poller;
 pub mod report;
 mod rollout;
 mod steps;
@@ -105,6 +106,8 @@ pub struct Runner<'a> {
     next_id: AtomicUsize,
     /// Set once the clean-up (restoring scaling, `on-failure`) has begun.
     cleaning_up: std::sync::atomic::AtomicBool,
+    /// DescribeServices for every wait of the run, coalesced.
+    poller: poller::ServicePoller,
 }
 
 /// SIGINT and SIGTERM as one stream.
@@ -154,6 +157,7 @@ impl<'a> Runner<'a> {
             }),
             next_id: AtomicUsize::new(0),
             cleaning_up: std::sync::atomic::AtomicBool::new(false),
+            poller: poller::ServicePoller::new(aws),
         }
     }
 
@@ -394,7 +398,8 @@ impl<'a> Runner<'a> {
                 started,
                 armed: !matches!(step.action, Action::Parallel(_)),
             };
-            let result = self.act(id, &label, step).await;
+            let observer = self.report.retry_observer(id, &label);
+            let result = crate::aws::retry::observed(observer, self.act(id, &label, step)).await;
             guard.armed = false;
             if !matches!(step.action, Action::Parallel(_)) {
                 match &result {

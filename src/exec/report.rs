@@ -98,6 +98,25 @@ impl Reporter {
         }
     }
 
+    /// Where a step's AWS calls say they retry ("retrying: throttled"): on
+    /// the step's live line, or as its progress in plain and JSON output.
+    pub fn retry_observer(&self, id: usize, step: &StepLabel) -> crate::aws::retry::Observer {
+        let style = self.style;
+        let bar = self.bars.lock().ok().and_then(|b| b.iter().find(|(i, _)| *i == id).map(|(_, bar)| bar.clone()));
+        let (title, line) = (step.title.clone(), step.line);
+        std::sync::Arc::new(move |note: &str| match style {
+            Style::Live => {
+                if let Some(bar) = &bar {
+                    bar.set_message(note.to_string());
+                }
+            }
+            Style::Plain => println!("  {title}: {note}"),
+            Style::Json => {
+                println!("{}", json!({"event": "progress", "step": title, "line": line, "message": note}))
+            }
+        })
+    }
+
     /// A step's end: its summary, or its failure's reason with the code and help.
     pub fn step_finished(
         &self,

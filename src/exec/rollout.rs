@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::failure::{FailureKind, StepFailure};
 use super::report::StepLabel;
 use super::{task_verdict, Runner};
+use crate::aws::retry::Backoff;
 use crate::aws::{ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Value};
@@ -15,7 +16,7 @@ use crate::taskdef::short;
 
 mod verdict;
 
-use verdict::{judge, RolloutVerdict};
+use verdict::{judge, Earlier, RolloutVerdict};
 
 /// Polling starts fast and slows while nothing changes, never past this,
 /// so a failure (and the calls that diagnose it) is seen within 2 s.
@@ -28,6 +29,9 @@ const ENDGAME_POLL: Duration = Duration::from_millis(150);
 const ENDGAME_FOR: Duration = Duration::from_secs(10);
 /// How long a deployment or task ECS just created may be missing from its answers.
 const CONSISTENCY_GRACE: Duration = Duration::from_secs(15);
+/// Under throttling or other transient faults, polling backs off up to this,
+/// and keeps going until the step's deadline.
+const MAX_FAULT_BACKOFF: Duration = Duration::from_secs(10);
 
 /// `start + timeout`, for any timeout a pipeline can say (`1000000h` included).
 fn deadline_after(start: Instant, timeout: Duration) -> Instant {
@@ -54,23 +58,35 @@ impl Runner<'_> {
         let started = Instant::now();
         let deadline = deadline_after(started, timeout);
         let record = self.state.lock().expect("state lock").ledger.services.get(service).cloned().unwrap_or_default();
-        let mut seen = false;
+        let mut earlier = Earlier::default();
         let mut followed = record.deployment.clone();
         let mut interval = FIRST_POLL;
+        // The first answer is asked for at once; later ones after `interval`.
+        let mut wait = Duration::ZERO;
         let mut endgame_since: Option<Instant> = None;
         let mut last = String::new();
+        let mut faults = Backoff::new(FIRST_POLL, MAX_FAULT_BACKOFF);
         loop {
-            let state = self
-                .aws
-                .describe_service(&service.cluster, &service.name)
-                .await
-                .map_err(|e| StepFailure::aws(label, e))?;
+            let state = match self.poller.describe(&service.cluster, &service.name, wait).await {
+                Ok(state) => state,
+                // Throttling, 5xx, a reset: only ECS's answer decides, so wait
+                // for one, backing off, until the step's own deadline.
+                Err(error) if error.is_transient() && Instant::now() < deadline => {
+                    wait = faults.next_wait().min(deadline - Instant::now());
+                    crate::aws::retry::note_retry(&error, wait);
+                    last.clear();
+                    continue;
+                }
+                Err(error) => return Err(StepFailure::aws(label, error)),
+            };
+            faults = Backoff::new(FIRST_POLL, MAX_FAULT_BACKOFF);
             let ours_id =
                 followed.get_or_insert_with(|| state.primary().map(|d| d.id.clone()).unwrap_or_default()).clone();
-            let verdict = judge(&state, &ours_id, seen, started.elapsed());
+            let verdict = judge(&state, &ours_id, earlier, started.elapsed());
+            earlier = earlier.after(&verdict);
             let (ours, progress) = match &verdict {
                 RolloutVerdict::NotYetVisible => {
-                    tokio::time::sleep(FIRST_POLL).await;
+                    wait = FIRST_POLL;
                     continue;
                 }
                 RolloutVerdict::InProgress { ours, .. } => (*ours, verdict.describe(&service.name)),
@@ -110,7 +126,6 @@ impl Runner<'_> {
                     return Err(self.diagnosed(failure, &state, record.updated_at, td.as_deref()).await);
                 }
             };
-            seen = true;
             if progress != last {
                 self.report.progress(id, label, &progress);
                 interval = FIRST_POLL;
@@ -140,7 +155,7 @@ impl Runner<'_> {
             } else if endgame_since.get_or_insert_with(Instant::now).elapsed() < ENDGAME_FOR {
                 interval = interval.min(ENDGAME_POLL);
             }
-            tokio::time::sleep(interval.min(deadline - now)).await;
+            wait = interval.min(deadline - now);
             interval = next_poll(interval);
         }
     }

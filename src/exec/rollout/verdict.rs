@@ -1,6 +1,7 @@
 //! Is the rollout `await-stable` follows done, failed, replaced or still
-//! going? Decided from one DescribeServices answer with no I/O and no clock,
-//! so recorded answers test it (`tests/fixtures/describe_services/`).
+//! going? Decided from one DescribeServices answer and what the answer before
+//! it showed, with no I/O and no clock, so recorded answers test it
+//! (`tests/fixtures/describe_services/`).
 
 use std::time::Duration;
 
@@ -14,8 +15,8 @@ pub enum RolloutVerdict<'a> {
     /// The service has no ECS deployments: its deployment controller is
     /// CODE_DEPLOY or EXTERNAL.
     Unfollowable,
-    /// Ours is not in the answer yet and may still appear: ECS is eventually
-    /// consistent.
+    /// Ours is not in the answer (yet, or again) and may still appear: ECS
+    /// is eventually consistent.
     NotYetVisible,
     /// Ours is COMPLETED (or has no rollout state), alone, and every task runs.
     Done { ours: &'a Deployment },
@@ -52,15 +53,34 @@ impl Ours<'_> {
     }
 }
 
-/// Judges `state` for the deployment `followed`; `seen` says an earlier
-/// answer showed it, `waited` is the time since the wait began.
-pub fn judge<'a>(state: &'a ServiceState, followed: &'a str, seen: bool, waited: Duration) -> RolloutVerdict<'a> {
+/// What the earlier answers of one wait showed of the followed deployment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Earlier {
+    /// An earlier answer showed it.
+    pub seen: bool,
+    /// The answer just before this one did not show it.
+    pub missing: bool,
+}
+
+impl Earlier {
+    /// What the next answer's judgement will know, after this `verdict`.
+    pub fn after(self, verdict: &RolloutVerdict) -> Earlier {
+        let missing = *verdict == RolloutVerdict::NotYetVisible;
+        Earlier { seen: self.seen || !missing, missing }
+    }
+}
+
+/// Judges `state` for the deployment `followed`, knowing what the `earlier`
+/// answers showed; `waited` is the time since the wait began.
+pub fn judge<'a>(state: &'a ServiceState, followed: &'a str, earlier: Earlier, waited: Duration) -> RolloutVerdict<'a> {
     if state.deployments.is_empty() {
         return RolloutVerdict::Unfollowable;
     }
     let primary = state.primary();
     let Some(ours) = state.deployments.iter().find(|d| d.id == followed) else {
-        if !seen && waited < CONSISTENCY_GRACE {
+        // ECS is eventually consistent: one answer without it may be stale,
+        // so it takes two in a row, and a new one gets a grace besides.
+        if !earlier.missing || (!earlier.seen && waited < CONSISTENCY_GRACE) {
             return RolloutVerdict::NotYetVisible;
         }
         // Gone between two answers: ECS says why in its events.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{judge, Ours, RolloutVerdict};
+use super::{judge, Earlier, Ours, RolloutVerdict};
 use crate::aws::{Aws, DeploymentStatus, RolloutState, ServiceState, TaskStatus};
 
 /// `web`: web:1 (ecs-svc/…3610) → web:2 (ecs-svc/…4120), desired 2, 50–200 %.
@@ -19,6 +19,13 @@ const CRASHY_ROLLBACK: &str = "ecs-svc/7840820544735550558";
 const API_V2: &str = "ecs-svc/4802512988774642770";
 const API_V3: &str = "ecs-svc/7550886089850817085";
 
+/// Shown by the answer before.
+const SEEN: Earlier = Earlier { seen: true, missing: false };
+/// Shown, then missing from the answer before.
+const GONE_ONCE: Earlier = Earlier { seen: true, missing: true };
+/// Never shown yet; the answer before did not show it either.
+const UNSEEN_TWICE: Earlier = Earlier { seen: false, missing: true };
+
 const EARLY: Duration = Duration::from_secs(1);
 const LATE: Duration = Duration::from_secs(16);
 
@@ -31,7 +38,7 @@ fn answer(name: &str) -> ServiceState {
 
 /// The verdict on a deployment seen in an earlier answer.
 fn judged<'a>(state: &'a ServiceState, followed: &'a str) -> RolloutVerdict<'a> {
-    judge(state, followed, true, EARLY)
+    judge(state, followed, SEEN, EARLY)
 }
 
 fn deployment_id(verdict: &RolloutVerdict) -> Option<String> {
@@ -117,7 +124,9 @@ fn a_circuit_breaker_failure_with_rollback_is_a_failure() {
 #[test]
 fn a_deployment_gone_after_a_breaker_rollback_is_a_failure_even_though_the_service_is_stable() {
     let state = answer("breaker_failed_gone");
-    let verdict = judged(&state, CRASHY_V2);
+    // One answer without it may be stale; the next one without it settles it.
+    assert_eq!(judged(&state, CRASHY_V2), RolloutVerdict::NotYetVisible);
+    let verdict = judge(&state, CRASHY_V2, GONE_ONCE, EARLY);
     assert!(matches!(verdict, RolloutVerdict::Failed { ours: Ours::Gone(CRASHY_V2), .. }), "{verdict:?}");
     assert_eq!(
         verdict.describe("crashy"),
@@ -143,14 +152,16 @@ fn a_deployment_replaced_by_someone_elses_is_not_followed_to_theirs() {
 fn a_deployment_ecs_does_not_show_yet_is_waited_for_within_the_grace() {
     // The answer from just before the update: only web:1's deployment.
     let state = answer("steady_before_update");
-    assert_eq!(judge(&state, WEB_V2, false, Duration::ZERO), RolloutVerdict::NotYetVisible);
-    assert_eq!(judge(&state, WEB_V2, false, Duration::from_millis(14_999)), RolloutVerdict::NotYetVisible);
+    assert_eq!(judge(&state, WEB_V2, Earlier::default(), Duration::ZERO), RolloutVerdict::NotYetVisible);
+    assert_eq!(judge(&state, WEB_V2, UNSEEN_TWICE, Duration::from_millis(14_999)), RolloutVerdict::NotYetVisible);
 }
 
 #[test]
 fn a_deployment_ecs_never_shows_is_replaced_once_the_grace_is_over() {
     let state = answer("steady_before_update");
-    let verdict = judge(&state, WEB_V2, false, LATE);
+    // Past the grace, one answer without it is still not enough.
+    assert_eq!(judge(&state, WEB_V2, Earlier::default(), LATE), RolloutVerdict::NotYetVisible);
+    let verdict = judge(&state, WEB_V2, UNSEEN_TWICE, LATE);
     assert!(matches!(verdict, RolloutVerdict::Replaced { ours: Ours::Gone(WEB_V2), by: Some(_) }), "{verdict:?}");
     assert_eq!(deployment_id(&verdict).as_deref(), Some(WEB_V2));
     assert_eq!(
@@ -160,9 +171,22 @@ fn a_deployment_ecs_never_shows_is_replaced_once_the_grace_is_over() {
 }
 
 #[test]
-fn a_deployment_seen_before_and_gone_now_gets_no_grace() {
+fn a_deployment_seen_before_and_gone_now_gets_no_grace_but_a_second_look() {
     let state = answer("steady_before_update");
-    assert!(matches!(judge(&state, WEB_V2, true, EARLY), RolloutVerdict::Replaced { ours: Ours::Gone(_), .. }));
+    // One stale answer may drop it: ECS is eventually consistent.
+    assert_eq!(judge(&state, WEB_V2, SEEN, EARLY), RolloutVerdict::NotYetVisible);
+    let gone_twice = SEEN.after(&RolloutVerdict::NotYetVisible);
+    assert_eq!(gone_twice, Earlier { seen: true, missing: true });
+    assert!(matches!(judge(&state, WEB_V2, gone_twice, EARLY), RolloutVerdict::Replaced { ours: Ours::Gone(_), .. }));
+}
+
+#[test]
+fn a_deployment_back_in_the_next_answer_is_followed_on() {
+    let state = answer("completed");
+    let once_missing = Earlier { seen: true, missing: true };
+    let verdict = judge(&state, WEB_V2, once_missing, EARLY);
+    assert!(matches!(verdict, RolloutVerdict::Done { .. }), "{verdict:?}");
+    assert_eq!(once_missing.after(&verdict), SEEN);
 }
 
 #[test]
@@ -189,5 +213,5 @@ fn an_old_deployment_that_is_not_primary_was_replaced() {
 fn a_service_without_ecs_deployments_cannot_be_followed() {
     let mut state = answer("completed");
     state.deployments.clear();
-    assert_eq!(judge(&state, WEB_V2, false, EARLY), RolloutVerdict::Unfollowable);
+    assert_eq!(judge(&state, WEB_V2, Earlier::default(), EARLY), RolloutVerdict::Unfollowable);
 }

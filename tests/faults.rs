@@ -1,0 +1,176 @@
+//! A flaky AWS never changes the verdict: `ecsflow run` talks to the emulator
+//! through the fault-injecting proxy (harness/fault_proxy.py), which opens
+//! windows of throttling, 5xx, resets and blackholes per API action while ECS
+//! itself keeps working. Each scenario asserts the exit status and the final
+//! state: the service on the right revision, one deployment per `update`,
+//! one revision per `register`, scaling as it was found.
+
+#[path = "common/aws_setup.rs"]
+mod aws_setup;
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+#[path = "common/moto.rs"]
+mod moto;
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use std::process::Command;
+
+use aws_setup::Account;
+use emulator::Emulator;
+use proxy::Proxy;
+use serde_json::{json, Value as Json};
+
+const TIME_SCALE: f64 = 0.2;
+
+const DEPLOY: &str = r#"
+cluster = "prod"
+param image = "web:v2"
+param timeout: duration = 2m
+service web = "web"
+
+let td = register from web {
+  container "web" { image = image }
+}
+suspend-scaling web
+update web { task-definition = td }
+await-stable web { timeout = timeout }
+resume-scaling web
+
+on-failure {
+  rollback web
+}
+"#;
+
+struct World {
+    _emulator: Emulator,
+    proxy: Proxy,
+    account: Account,
+}
+
+fn world(breaker: bool) -> World {
+    let emulator = Emulator::start(TIME_SCALE);
+    // The account is set up behind the proxy's back; ecsflow goes through it.
+    let account = Account::with_web(&emulator.endpoint(), breaker);
+    let proxy = Proxy::start(&emulator.endpoint());
+    World { _emulator: emulator, proxy, account }
+}
+
+fn run(world: &World, args: &[&str]) -> (i32, String) {
+    let dir = common::project(&[("deploy.ecsflow", DEPLOY.as_bytes())]);
+    let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
+        .args(["run", "deploy.ecsflow", "--format", "plain"])
+        .args(args)
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", world.proxy.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!out.contains("test-secret-value"), "credentials leaked:\n{out}");
+    (output.status.code().unwrap_or(-1), out)
+}
+
+/// How many requests of `action` reached ECS (the proxy forwarded them).
+fn forwarded(world: &World, action: &str) -> usize {
+    world.proxy.log().iter().filter(|e| e["action"] == action && e["forwarded"] == true).count()
+}
+
+/// The deployment a good run ends on: web:2, alone, one UpdateService and one
+/// RegisterTaskDefinition reached ECS, scaling as found.
+fn assert_deployed_once(world: &World, code: i32, out: &str) {
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(world.account.live_revision("prod", "web"), "web:2", "{out}");
+    assert_eq!(world.account.active_revisions("web"), [1, 2], "one revision for one register\n{out}");
+    assert_eq!(forwarded(world, "UpdateService"), 1, "one deployment for one update\n{out}");
+    assert_eq!(world.account.suspended("prod", "web"), (true, false, false), "{out}");
+}
+
+fn window(world: &World, spec: Json) {
+    assert!(!world.proxy.fault(spec).is_empty());
+}
+
+// ------------------------------------------------------------ reads
+
+#[test]
+fn six_seconds_of_throttled_describe_services_during_await_stable_is_waited_out() {
+    let world = world(true);
+    window(&world, json!({"action": "DescribeServices", "kind": "throttle", "seconds": 6}));
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+    assert!(out.contains("retrying: throttled"), "{out}");
+    assert!(!out.contains("on-failure"), "a good release was rolled back:\n{out}");
+}
+
+#[test]
+fn three_seconds_of_reset_connections_are_waited_out() {
+    let world = world(true);
+    window(&world, json!({"action": "*", "kind": "reset", "seconds": 3}));
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+}
+
+#[test]
+fn a_blackholed_describe_is_given_up_on_and_retried() {
+    let world = world(true);
+    window(&world, json!({"action": "DescribeServices", "kind": "blackhole", "seconds": 3}));
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+}
+
+// ------------------------------------------------------------ writes
+
+#[test]
+fn four_seconds_of_500_on_update_service_retry_to_one_deployment() {
+    let world = world(true);
+    window(&world, json!({"action": "UpdateService", "kind": "error", "status": 500, "seconds": 4}));
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+}
+
+#[test]
+fn an_update_that_went_through_but_whose_answer_was_lost_is_not_sent_again() {
+    let world = world(true);
+    window(&world, json!({"action": "UpdateService", "kind": "reset", "count": 1, "after_forward": true}));
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+}
+
+#[test]
+fn a_register_that_went_through_but_whose_answer_was_lost_makes_one_revision() {
+    let world = world(true);
+    window(&world, json!({"action": "RegisterTaskDefinition", "kind": "error", "status": 503, "count": 1, "after_forward": true}));
+    let (code, out) = run(&world, &[]);
+    assert_eq!(forwarded(&world, "RegisterTaskDefinition"), 1, "{out}");
+    assert_deployed_once(&world, code, &out);
+}
+
+#[test]
+fn throttled_scaling_writes_are_retried_and_scaling_ends_as_found() {
+    let world = world(true);
+    window(&world, json!({"action": "RegisterScalableTarget", "kind": "throttle", "count": 4}));
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+}
+
+// ------------------------------------------------------------ the clean-up
+
+#[test]
+fn on_failure_rolls_back_through_resets_and_restores_scaling() {
+    let world = world(false);
+    // The new revision crashes; without a breaker the timeout fails the run
+    // and on-failure rolls back, while every UpdateService answer is lost
+    // once after it went through.
+    window(&world, json!({"action": "UpdateService", "kind": "reset", "count": 2, "after_forward": true}));
+    let (code, out) = run(&world, &["--param", "image=web:v2-crash-2", "--param", "timeout=4s"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("↺ on-failure: rollback web — rolled web back from web:2 to web:1"), "{out}");
+    assert_eq!(world.account.live_revision("prod", "web"), "web:1", "{out}");
+    assert_eq!(forwarded(&world, "UpdateService"), 2, "one update and one rollback\n{out}");
+    assert_eq!(world.account.suspended("prod", "web"), (true, false, false), "{out}");
+}

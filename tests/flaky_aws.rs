@@ -1,0 +1,271 @@
+//! A flaky AWS never changes the verdict: throttling, 5xx and lost answers,
+//! injected by the emulator (`POST /_emulator/faults`), against the real binary.
+
+#[path = "common/aws_setup.rs"]
+mod aws_setup;
+mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+
+use aws_setup::Account;
+use emulator::Emulator;
+
+const TIME_SCALE: f64 = 0.2;
+
+fn command(emulator: &Emulator, dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsflow"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("ECSFLOW_LOG");
+    command
+}
+
+struct Run {
+    code: i32,
+    out: String,
+}
+
+fn run(emulator: &Emulator, source: &str) -> Run {
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let output: Output =
+        command(emulator, dir.path(), &["run", "deploy.ecsflow", "--format", "plain"]).output().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    Run { code: output.status.code().unwrap_or(-1), out }
+}
+
+/// Cluster `prod`, service `web` on `web:1` (desired 2), breaker with rollback.
+fn account(emulator: &Emulator) -> Account {
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let td = account.task_definition("web", "web", "web:v1");
+    account.rolling_service("prod", "web", &td, 2, true);
+    account
+}
+
+const DEPLOY: &str = r#"
+cluster = "prod"
+service web = "web"
+
+let td = register from web {
+  container "web" { image = "web:v2" }
+}
+update web { task-definition = td }
+await-stable web { timeout = 2m }
+
+on-failure {
+  rollback web
+}
+"#;
+
+/// Every request for `action` during the next `seconds` gets `status` (`type`).
+fn fault_window(emulator: &Emulator, action: &str, seconds: f64, status: u16, type_: &str) {
+    emulator.post(
+        "/_emulator/faults",
+        &format!(
+            r#"{{"action": "{action}", "seconds": {seconds}, "responses": [{{"status": {status}, "type": "{type_}", "message": "injected"}}]}}"#
+        ),
+    );
+}
+
+/// The next request for `action` takes effect, and its answer is lost: the
+/// client gets `status` instead. (The harness's proxy will add resets and
+/// blackholes after forwarding; this hook is what the emulator can do.)
+fn lose_next_answer(emulator: &Emulator, action: &str, status: u16) {
+    emulator.post(
+        "/_emulator/faults",
+        &format!(r#"{{"action": "{action}", "responses": [{{"status": {status}, "forward": true}}]}}"#),
+    );
+}
+
+/// The deployments the emulator started on `service`, in order.
+fn deployments_started(emulator: &Emulator, service: &str) -> Vec<serde_json::Value> {
+    emulator.timeline().into_iter().filter(|e| e["service"] == service && e["event"] == "started").collect()
+}
+
+#[test]
+fn six_seconds_of_throttled_describe_services_during_a_rollout_keep_the_good_release() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator);
+    fault_window(&emulator, "DescribeServices", 6.0, 400, "ThrottlingException");
+    let run = run(&emulator, DEPLOY);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(run.out.contains("retrying: throttled (ecs:DescribeServices)"), "{}", run.out);
+    assert!(run.out.contains("✓ await-stable web web stable on web:2 (2/2 running)"), "{}", run.out);
+    assert!(!run.out.contains("rolled web back"), "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+}
+
+#[test]
+fn four_seconds_of_server_errors_on_update_service_start_exactly_one_deployment() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator);
+    let before = deployments_started(&emulator, "web").len();
+    fault_window(&emulator, "UpdateService", 4.0, 500, "ServerException");
+    let run = run(&emulator, DEPLOY);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(run.out.contains("retrying: server error (HTTP 500) (ecs:UpdateService)"), "{}", run.out);
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+    assert_eq!(deployments_started(&emulator, "web").len(), before + 1, "{:#?}", emulator.timeline());
+}
+
+#[test]
+fn an_update_whose_answer_was_lost_is_not_sent_again() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator);
+    let before = deployments_started(&emulator, "web").len();
+    lose_next_answer(&emulator, "UpdateService", 503);
+    let run = run(&emulator, DEPLOY);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(
+        run.out.contains("ecs:UpdateService: the earlier attempt took effect; not sending it again"),
+        "{}",
+        run.out
+    );
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+    assert_eq!(deployments_started(&emulator, "web").len(), before + 1, "{:#?}", emulator.timeline());
+}
+
+#[test]
+fn a_register_whose_answer_was_lost_makes_one_revision() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator);
+    lose_next_answer(&emulator, "RegisterTaskDefinition", 500);
+    let run = run(&emulator, DEPLOY);
+    assert_eq!(run.code, 0, "{}", run.out);
+    assert!(run.out.contains("registered web:2"), "{}", run.out);
+    assert_eq!(account.active_revisions("web"), [1, 2]);
+    assert_eq!(account.live_revision("prod", "web"), "web:2");
+}
+
+#[test]
+fn run_task_retried_with_its_client_token_starts_one_task() {
+    let emulator = Emulator::start(TIME_SCALE);
+    account(&emulator);
+    lose_next_answer(&emulator, "RunTask", 500);
+    emulator.start_recording();
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let migrate = run-task "web:1" {
+  like = web
+  container "web" { command = ["sleep 0.5"] }
+}
+"#;
+    let run = run(&emulator, source);
+    assert_eq!(run.code, 0, "{}", run.out);
+    let actions = emulator.recorded_actions();
+    // Both attempts reached ECS (moto records them); ECS started one task.
+    assert_eq!(actions.iter().filter(|a| a.as_str() == "RunTask").count(), 2, "{actions:?}");
+    let state: serde_json::Value = serde_json::from_str(&emulator.get("/_emulator/state")).unwrap();
+    let started: Vec<&serde_json::Value> = state["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["startedBy"].as_str().unwrap_or_default().starts_with("ecs-svc/"))
+        .collect();
+    assert_eq!(started.len(), 1, "{started:#?}");
+}
+
+#[test]
+fn two_services_in_one_await_stable_share_one_describe_services_per_poll() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let front = account.task_definition("front", "front", "front:v1");
+    let back = account.task_definition("back", "back", "back:v1");
+    account.rolling_service("prod", "front", &front, 2, true);
+    account.rolling_service("prod", "back", &back, 2, true);
+    let source = r#"
+cluster = "prod"
+service front = "front"
+service back = "back"
+update front { force-new-deployment = true }
+update back { force-new-deployment = true }
+await-stable front, back
+"#;
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    emulator.start_recording();
+    let output = command(&emulator, dir.path(), &["run", "deploy.ecsflow", "--format", "plain"]).output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    // The services each DescribeServices call asked for, in order.
+    emulator.post("/moto-api/recorder/stop-recording", "");
+    let asked: Vec<Vec<String>> = emulator
+        .get("/moto-api/recorder/download-recording")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| {
+            let headers = entry["headers"].as_object().cloned().unwrap_or_default();
+            !headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal"))
+                && headers.values().any(|v| v.as_str().is_some_and(|t| t.ends_with(".DescribeServices")))
+        })
+        .map(|entry| {
+            let body = entry["body"].as_str().unwrap_or_default();
+            let body = match entry["body_encoded"] == true {
+                true => String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap(),
+                false => body.to_string(),
+            };
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            body["services"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+        })
+        .collect();
+    // Resolving each `update` and the `await-stable` reads each service alone;
+    // every poll of the wait asks for both at once.
+    let polls: Vec<&Vec<String>> = asked.iter().filter(|names| names.len() == 2).collect();
+    let alone = asked.len() - polls.len();
+    assert!(polls.len() >= 3, "{asked:?}");
+    assert!(alone <= 4, "{asked:?}");
+}
+
+/// `plan` where no credentials exist anywhere: every AWS_* variable unset,
+/// an empty home, no instance metadata.
+fn plan_without_credentials(extra: &[&str]) -> Output {
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web { force-new-deployment = true }\n";
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsflow"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") || name == "ECSFLOW_LOG" {
+            command.env_remove(name);
+        }
+    }
+    command
+        .args([&["plan", "deploy.ecsflow"], extra].concat())
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn no_credentials_say_what_was_tried_and_how_to_log_in() {
+    let output = plan_without_credentials(&[]);
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    let flat = all.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("ecs:DescribeServices: no AWS credentials found: tried the environment (AWS_ACCESS_KEY_ID), the profile (AWS_PROFILE, ~/.aws/config and ~/.aws/credentials), SSO, web identity (AWS_WEB_IDENTITY_TOKEN_FILE), and the container and instance metadata"), "{all}");
+    assert!(flat.contains("help: log in with `aws sso login --profile PROFILE`, or set AWS_PROFILE"), "{all}");
+    assert!(!all.contains("DispatchFailure") && !all.contains("ConnectorError"), "{all}");
+
+    let verbose = plan_without_credentials(&["--verbose"]);
+    assert_eq!(verbose.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(stderr.contains("ecsflow debug: ecs:DescribeServices failed: DispatchFailure"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&verbose.stdout).contains("DispatchFailure"));
+}
