@@ -103,7 +103,7 @@ fn six_seconds_of_throttled_describe_services_during_await_stable_is_waited_out(
     window(&world, json!({"action": "DescribeServices", "kind": "throttle", "seconds": 6}));
     let (code, out) = run(&world, &[]);
     assert_deployed_once(&world, code, &out);
-    assert!(out.contains("retrying: throttled"), "{out}");
+    assert!(out.contains("retrying: throttled (ecs:DescribeServices)"), "{out}");
     assert!(!out.contains("on-failure"), "a good release was rolled back:\n{out}");
 }
 
@@ -131,6 +131,7 @@ fn four_seconds_of_500_on_update_service_retry_to_one_deployment() {
     window(&world, json!({"action": "UpdateService", "kind": "error", "status": 500, "seconds": 4}));
     let (code, out) = run(&world, &[]);
     assert_deployed_once(&world, code, &out);
+    assert!(out.contains("retrying: server error (HTTP 500) (ecs:UpdateService)"), "{out}");
 }
 
 #[test]
@@ -139,12 +140,16 @@ fn an_update_that_went_through_but_whose_answer_was_lost_is_not_sent_again() {
     window(&world, json!({"action": "UpdateService", "kind": "reset", "count": 1, "after_forward": true}));
     let (code, out) = run(&world, &[]);
     assert_deployed_once(&world, code, &out);
+    assert!(out.contains("ecs:UpdateService: the earlier attempt took effect; not sending it again"), "{out}");
 }
 
 #[test]
 fn a_register_that_went_through_but_whose_answer_was_lost_makes_one_revision() {
     let world = world(true);
-    window(&world, json!({"action": "RegisterTaskDefinition", "kind": "error", "status": 503, "count": 1, "after_forward": true}));
+    window(
+        &world,
+        json!({"action": "RegisterTaskDefinition", "kind": "error", "status": 503, "count": 1, "after_forward": true}),
+    );
     let (code, out) = run(&world, &[]);
     assert_eq!(forwarded(&world, "RegisterTaskDefinition"), 1, "{out}");
     assert_deployed_once(&world, code, &out);

@@ -1,5 +1,6 @@
-//! A flaky AWS never changes the verdict: throttling, 5xx and lost answers,
-//! injected by the emulator (`POST /_emulator/faults`), against the real binary.
+//! A flaky AWS never changes the verdict, beside tests/faults.rs: a RunTask
+//! whose answer was lost starts one task (its client token), awaited services
+//! share their DescribeServices calls, and AWS errors read in plain words.
 
 #[path = "common/aws_setup.rs"]
 mod aws_setup;
@@ -55,99 +56,14 @@ fn account(emulator: &Emulator) -> Account {
     account
 }
 
-const DEPLOY: &str = r#"
-cluster = "prod"
-service web = "web"
-
-let td = register from web {
-  container "web" { image = "web:v2" }
-}
-update web { task-definition = td }
-await-stable web { timeout = 2m }
-
-on-failure {
-  rollback web
-}
-"#;
-
-/// Every request for `action` during the next `seconds` gets `status` (`type`).
-fn fault_window(emulator: &Emulator, action: &str, seconds: f64, status: u16, type_: &str) {
-    emulator.post(
-        "/_emulator/faults",
-        &format!(
-            r#"{{"action": "{action}", "seconds": {seconds}, "responses": [{{"status": {status}, "type": "{type_}", "message": "injected"}}]}}"#
-        ),
-    );
-}
-
 /// The next request for `action` takes effect, and its answer is lost: the
-/// client gets `status` instead. (The harness's proxy will add resets and
-/// blackholes after forwarding; this hook is what the emulator can do.)
+/// client gets `status` instead (the emulator's own hook; tests/faults.rs
+/// does the same through the proxy with resets and blackholes).
 fn lose_next_answer(emulator: &Emulator, action: &str, status: u16) {
     emulator.post(
         "/_emulator/faults",
         &format!(r#"{{"action": "{action}", "responses": [{{"status": {status}, "forward": true}}]}}"#),
     );
-}
-
-/// The deployments the emulator started on `service`, in order.
-fn deployments_started(emulator: &Emulator, service: &str) -> Vec<serde_json::Value> {
-    emulator.timeline().into_iter().filter(|e| e["service"] == service && e["event"] == "started").collect()
-}
-
-#[test]
-fn six_seconds_of_throttled_describe_services_during_a_rollout_keep_the_good_release() {
-    let emulator = Emulator::start(TIME_SCALE);
-    let account = account(&emulator);
-    fault_window(&emulator, "DescribeServices", 6.0, 400, "ThrottlingException");
-    let run = run(&emulator, DEPLOY);
-    assert_eq!(run.code, 0, "{}", run.out);
-    assert!(run.out.contains("retrying: throttled (ecs:DescribeServices)"), "{}", run.out);
-    assert!(run.out.contains("✓ await-stable web web stable on web:2 (2/2 running)"), "{}", run.out);
-    assert!(!run.out.contains("rolled web back"), "{}", run.out);
-    assert_eq!(account.live_revision("prod", "web"), "web:2");
-}
-
-#[test]
-fn four_seconds_of_server_errors_on_update_service_start_exactly_one_deployment() {
-    let emulator = Emulator::start(TIME_SCALE);
-    let account = account(&emulator);
-    let before = deployments_started(&emulator, "web").len();
-    fault_window(&emulator, "UpdateService", 4.0, 500, "ServerException");
-    let run = run(&emulator, DEPLOY);
-    assert_eq!(run.code, 0, "{}", run.out);
-    assert!(run.out.contains("retrying: server error (HTTP 500) (ecs:UpdateService)"), "{}", run.out);
-    assert_eq!(account.live_revision("prod", "web"), "web:2");
-    assert_eq!(deployments_started(&emulator, "web").len(), before + 1, "{:#?}", emulator.timeline());
-}
-
-#[test]
-fn an_update_whose_answer_was_lost_is_not_sent_again() {
-    let emulator = Emulator::start(TIME_SCALE);
-    let account = account(&emulator);
-    let before = deployments_started(&emulator, "web").len();
-    lose_next_answer(&emulator, "UpdateService", 503);
-    let run = run(&emulator, DEPLOY);
-    assert_eq!(run.code, 0, "{}", run.out);
-    assert!(
-        run.out.contains("ecs:UpdateService: the earlier attempt took effect; not sending it again"),
-        "{}",
-        run.out
-    );
-    assert_eq!(account.live_revision("prod", "web"), "web:2");
-    assert_eq!(deployments_started(&emulator, "web").len(), before + 1, "{:#?}", emulator.timeline());
-}
-
-#[test]
-fn a_register_whose_answer_was_lost_makes_one_revision() {
-    let emulator = Emulator::start(TIME_SCALE);
-    let account = account(&emulator);
-    lose_next_answer(&emulator, "RegisterTaskDefinition", 500);
-    let run = run(&emulator, DEPLOY);
-    assert_eq!(run.code, 0, "{}", run.out);
-    assert!(run.out.contains("registered web:2"), "{}", run.out);
-    assert_eq!(account.active_revisions("web"), [1, 2]);
-    assert_eq!(account.live_revision("prod", "web"), "web:2");
 }
 
 #[test]
