@@ -179,3 +179,55 @@ fn on_failure_rolls_back_through_resets_and_restores_scaling() {
     assert_eq!(forwarded(&world, "UpdateService"), 2, "one update and one rollback\n{out}");
     assert_eq!(world.account.suspended("prod", "web"), (true, false, false), "{out}");
 }
+
+// ------------------------------------------------------------ every fault in every phase
+
+/// Each fault class in each phase a deploy writes or reads: the run ends on
+/// web:2 with one deployment and scaling as found. Throttling and 5xx come
+/// as three answers in a row, resets as two, a blackhole holds for 2 s.
+fn every_phase(kind: Json) {
+    for action in ["RegisterTaskDefinition", "UpdateService", "DescribeServices", "RegisterScalableTarget"] {
+        let world = world(true);
+        let mut spec = kind.clone();
+        spec["action"] = json!(action);
+        window(&world, spec.clone());
+        let (code, out) = run(&world, &[]);
+        let context = format!("{spec}\n{out}");
+        assert_deployed_once(&world, code, &context);
+    }
+}
+
+#[test]
+fn throttling_in_every_phase() {
+    every_phase(json!({"kind": "throttle", "count": 3}));
+}
+
+#[test]
+fn server_errors_in_every_phase() {
+    every_phase(json!({"kind": "error", "status": 503, "count": 3}));
+}
+
+#[test]
+fn resets_in_every_phase() {
+    every_phase(json!({"kind": "reset", "count": 2}));
+}
+
+#[test]
+fn blackholes_in_every_phase() {
+    every_phase(json!({"kind": "blackhole", "seconds": 2}));
+}
+
+// ------------------------------------------------------------ stale reads
+
+/// ECS is eventually consistent: for a while after UpdateService,
+/// DescribeServices still shows the service as before (the emulator's
+/// --describe-lag). The run waits for its deployment to show; it does not
+/// call it replaced or failed.
+#[test]
+fn stale_describe_services_after_the_update_do_not_change_the_verdict() {
+    let world = world(true);
+    world._emulator.post("/_emulator/consistency", r#"{"describeServicesLag": 15}"#);
+    let (code, out) = run(&world, &[]);
+    assert_deployed_once(&world, code, &out);
+    assert!(out.contains("✓ await-stable web web stable on web:2"), "{out}");
+}
