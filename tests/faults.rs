@@ -58,7 +58,11 @@ fn world(breaker: bool) -> World {
 }
 
 fn run(world: &World, args: &[&str]) -> (i32, String) {
-    let dir = common::project(&[("deploy.ecsflow", DEPLOY.as_bytes())]);
+    run_source(world, DEPLOY, args)
+}
+
+fn run_source(world: &World, source: &str, args: &[&str]) -> (i32, String) {
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
     let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
         .args(["run", "deploy.ecsflow", "--format", "plain"])
         .args(args)
@@ -230,4 +234,21 @@ fn stale_describe_services_after_the_update_do_not_change_the_verdict() {
     let (code, out) = run(&world, &[]);
     assert_deployed_once(&world, code, &out);
     assert!(out.contains("✓ await-stable web web stable on web:2"), "{out}");
+}
+
+/// The riskiest write: a forced deployment whose answer was lost while
+/// DescribeServices still shows the service as before. Resending it would
+/// start a second deployment; the run looks twice, 2 s apart, and sees it.
+#[test]
+fn a_lost_forced_deployment_behind_stale_reads_is_not_sent_again() {
+    let world = world(true);
+    // 5 emulated seconds: 1 s at this time scale.
+    world._emulator.post("/_emulator/consistency", r#"{"describeServicesLag": 5}"#);
+    window(&world, json!({"action": "UpdateService", "kind": "reset", "count": 1, "after_forward": true}));
+    let source =
+        "cluster = \"prod\"\nservice web = \"web\"\nupdate web { force-new-deployment = true }\nawait-stable web\n";
+    let (code, out) = run_source(&world, source, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(forwarded(&world, "UpdateService"), 1, "one forced deployment, not two\n{out}");
+    assert!(out.contains("ecs:UpdateService: the earlier attempt took effect; not sending it again"), "{out}");
 }

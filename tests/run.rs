@@ -763,3 +763,36 @@ fn an_absurd_timeout_is_not_a_crash() {
     let run = planned_run(&emulator, DEPLOY, &["--param", "timeout=500000000000years"], &[]);
     assert_eq!(run.code, 0, "{}", run.out);
 }
+
+/// The clean-up restores scaling first; a `resume-scaling` in `on-failure`
+/// then restores the same state the suspend found, not "all active".
+#[test]
+fn resume_scaling_in_on_failure_restores_what_the_suspend_found() {
+    let emulator = Emulator::start(TIME_SCALE);
+    let account = account(&emulator, false);
+    let source = r#"
+cluster = "prod"
+service web = "web"
+let td = register from web {
+  container "web" { image = "web:v2-crash-2" }
+}
+suspend-scaling web
+update web { task-definition = td }
+await-stable web { timeout = 4s }
+resume-scaling web
+on-failure {
+  resume-scaling web
+  rollback web
+}
+"#;
+    let run = run(&emulator, source, &[]);
+    assert_eq!(run.code, 1, "{}", run.out);
+    assert!(
+        run.out.contains(
+            "↺ on-failure: resume-scaling web — restored (scale-in suspended, scale-out active, scheduled active)"
+        ),
+        "{}",
+        run.out
+    );
+    assert_eq!(account.suspended("prod", "web"), (true, false, false), "{}", run.out);
+}

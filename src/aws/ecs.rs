@@ -172,6 +172,9 @@ pub struct ServiceUpdate {
     /// The deploymentConfiguration sent: the service's own with the fields
     /// above merged in; `None` when the pipeline sets none of them.
     pub deployment_configuration: Option<DeploymentSettings>,
+    /// The ids of the deployments the service had before this update: after
+    /// a lost answer, a deployment not among them is the one it started.
+    pub deployments_before: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -440,7 +443,9 @@ impl Aws {
         const OP: &str = "ecs:RegisterTaskDefinition";
         let family = input.get("family").and_then(|f| f.as_str()).unwrap_or_default();
         let body = serde_json::to_vec(input).map_err(|e| AwsError::new(OP, e.to_string()))?;
-        let sent_at = SystemTime::now();
+        // After a lost answer, a revision numbered past this one and equal to
+        // the input is the one the lost attempt registered (no clocks compared).
+        let newest_before = self.active_revisions(family).await?.first().map(|(n, _)| *n).unwrap_or(0);
         let attempt = || async {
             let capture = CaptureBody::default();
             let out = self
@@ -458,20 +463,23 @@ impl Aws {
             Ok(TaskDefinition::from_answer(typed, &raw))
         };
         let registered = || async {
-            let Some((_, newest)) = self.revisions_once(family, TaskDefinitionStatus::Active).await?.into_iter().next()
+            let Some((number, newest)) =
+                self.revisions_once(family, TaskDefinitionStatus::Active).await?.into_iter().next()
             else {
                 return Ok(None);
             };
+            if number <= newest_before {
+                return Ok(None);
+            }
             let described = self.describe_task_definition(&newest).await?;
-            let recent = described.registered_at.is_none_or(|at| at + CLOCK_SLACK >= sent_at);
-            Ok(match (recent, input.as_object()) {
-                (true, Some(input)) => {
+            Ok(match input.as_object() {
+                Some(input) => {
                     let same = crate::taskdef::register_input(&described.json, Some(&described.tags))
                         .map(|registered| crate::taskdef::shaped_like(registered, input) == *input)
                         .unwrap_or(false);
                     same.then_some(described)
                 }
-                _ => None,
+                None => None,
             })
         };
         retry::checked(WRITE_BUDGET, attempt, registered).await
@@ -562,9 +570,14 @@ impl Aws {
                 return Ok(None);
             }
             let state = self.describe_service(&update.cluster, &update.service).await?;
+            // A deployment that was not there before, of our revision. Without
+            // the ids from before, ECS's creation time against ours (with slack).
             let ours = state.deployments.iter().any(|d| {
-                d.created_at.is_some_and(|at| at + CLOCK_SLACK >= sent_at)
-                    && update.task_definition.as_deref().is_none_or(|td| same_revision(td, &d.task_definition))
+                let new = match update.deployments_before.is_empty() {
+                    false => !update.deployments_before.contains(&d.id),
+                    true => d.created_at.is_some_and(|at| at + CLOCK_SLACK >= sent_at),
+                };
+                new && update.task_definition.as_deref().is_none_or(|td| same_revision(td, &d.task_definition))
             });
             Ok(ours.then_some(state))
         };

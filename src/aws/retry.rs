@@ -107,7 +107,9 @@ where
 
 /// A write that must not take effect twice: after a transient failure,
 /// `took_effect` reads whether the lost attempt went through (its answer, or
-/// `None` to send again). While that read fails too, nothing is resent.
+/// `None` to send again). ECS is eventually consistent, so "it did not" is
+/// believed only after two reads in a row, [`CONFIRM_GAP`] apart. While those
+/// reads fail too, nothing is resent.
 pub async fn checked<T, F, Fut, C, CFut>(budget: Duration, mut attempt: F, mut took_effect: C) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
@@ -123,15 +125,22 @@ where
             done => return done,
         };
         let mut last = error;
+        let mut not_yet = 0;
         loop {
-            let wait = backoff.next_wait();
-            note_retry(&last, wait);
+            let wait = match not_yet {
+                0 => backoff.next_wait(),
+                _ => CONFIRM_GAP,
+            };
+            if not_yet == 0 {
+                note_retry(&last, wait);
+            }
             tokio::time::sleep(wait).await;
             match took_effect().await {
                 Ok(Some(done)) => {
                     tell(&format!("{}: the earlier attempt took effect; not sending it again", last.operation));
                     return Ok(done);
                 }
+                Ok(None) if not_yet == 0 => not_yet = 1,
                 Ok(None) => break,
                 Err(error) if error.is_transient() && started.elapsed() < budget => last = error,
                 // Unknown whether it went through: the original error says what failed.
@@ -140,6 +149,9 @@ where
         }
     }
 }
+
+/// How long apart the two reads are that show a lost write did not go through.
+pub const CONFIRM_GAP: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
@@ -235,6 +247,30 @@ mod tests {
         )
         .await;
         assert_eq!(result.unwrap(), "web:2");
-        assert_eq!((sent.load(Ordering::SeqCst), reads.load(Ordering::SeqCst)), (2, 2));
+        // A failed read, then two that say "not there", 2 s apart: resent once.
+        assert_eq!((sent.load(Ordering::SeqCst), reads.load(Ordering::SeqCst)), (2, 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_shows_up_on_the_second_look_is_not_resent() {
+        let sent = AtomicUsize::new(0);
+        let reads = AtomicUsize::new(0);
+        let result = checked(
+            WRITE_BUDGET,
+            || async {
+                sent.fetch_add(1, Ordering::SeqCst);
+                Err::<&str, _>(throttled("ecs:UpdateService"))
+            },
+            || async {
+                // A stale answer first, as ECS may give right after the write.
+                match reads.fetch_add(1, Ordering::SeqCst) {
+                    0 => Ok(None),
+                    _ => Ok(Some("ecs-svc/2")),
+                }
+            },
+        )
+        .await;
+        assert_eq!(result.unwrap(), "ecs-svc/2");
+        assert_eq!((sent.load(Ordering::SeqCst), reads.load(Ordering::SeqCst)), (1, 2));
     }
 }

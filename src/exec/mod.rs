@@ -250,7 +250,7 @@ impl<'a> Runner<'a> {
     /// Restores scaling, then runs `on-failure`, recording what it does.
     async fn clean_up(&self) {
         self.cleaning_up.store(true, Ordering::Relaxed);
-        let tried = self.restore_scaling(&[]).await;
+        let failed = self.restore_scaling(&[]).await;
         if self.pipeline.on_failure.is_empty() {
             return;
         }
@@ -277,26 +277,28 @@ impl<'a> Runner<'a> {
         }
         // An on-failure step may suspend scaling too; never leave it so. What
         // could not be restored before is not tried (and reported) twice.
-        self.restore_scaling(&tried).await;
+        self.restore_scaling(&failed).await;
     }
 
     /// Restores each suspension but those in `skip`; an entry leaves the list
     /// only once restored, so whatever stops this half-way still knows what
-    /// is left. Returns the services it tried.
+    /// is left. Returns the services it could not restore (and `skip`).
     async fn restore_scaling(&self, skip: &[ServiceRef]) -> Vec<ServiceRef> {
         let suspended = self.state.lock().expect("state lock").ledger.suspended.clone();
-        let mut tried = skip.to_vec();
+        let mut failed = skip.to_vec();
         for (service, prior) in suspended.into_iter().filter(|(service, _)| !skip.contains(service)) {
-            tried.push(service.clone());
             match self.aws.set_scaling_suspension(&service.cluster, &service.name, prior).await {
                 Ok(()) => {
                     self.state.lock().expect("state lock").ledger.resumed(&service);
                     self.done(format!("↺ restored the scaling of {} ({prior})", service.name));
                 }
-                Err(error) => self.done(format!("✗ could not restore the scaling of {}: {error}", service.name)),
+                Err(error) => {
+                    self.done(format!("✗ could not restore the scaling of {}: {error}", service.name));
+                    failed.push(service);
+                }
             }
         }
-        tried
+        failed
     }
 
     /// What the clean-up has not done, each with how to do it by hand:

@@ -121,6 +121,7 @@ impl Runner<'_> {
             cluster: service.cluster.clone(),
             service: service.name.clone(),
             task_definition: Some(target.clone()),
+            deployments_before: rollback.deployments_before.clone(),
             ..ServiceUpdate::default()
         };
         let asked_at = SystemTime::now();

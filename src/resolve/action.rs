@@ -203,6 +203,8 @@ pub struct RollbackAction {
     pub service: ServiceRef,
     /// The task definition it runs now.
     pub from: String,
+    /// The ids of the service's deployments now (see [`ServiceUpdate::deployments_before`]).
+    pub deployments_before: Vec<String>,
     pub outcome: RollbackOutcome,
 }
 

@@ -19,6 +19,9 @@ pub struct Ledger {
     pub suspended: Vec<(ServiceRef, ScalingSuspension)>,
     /// Images this run built, and the builder that holds each.
     pub images: HashMap<String, BuilderKind>,
+    /// What each suspend found, kept after the scaling is restored: a later
+    /// `resume-scaling` (in `on-failure`, say) restores the same, not "none".
+    pub found: Vec<(ServiceRef, ScalingSuspension)>,
 }
 
 /// What this run did to a service, for `rollback`, `prune` and `await-stable`.
@@ -74,10 +77,14 @@ impl Ledger {
         if !self.suspended.iter().any(|(s, _)| s == service) {
             self.suspended.push((service.clone(), found));
         }
+        if !self.found.iter().any(|(s, _)| s == service) {
+            self.found.push((service.clone(), found));
+        }
     }
 
+    /// The state a suspend of this run found, whether or not it is restored yet.
     pub fn suspended_from(&self, service: &ServiceRef) -> Option<ScalingSuspension> {
-        self.suspended.iter().find(|(s, _)| s == service).map(|(_, p)| *p)
+        self.suspended.iter().chain(&self.found).find(|(s, _)| s == service).map(|(_, p)| *p)
     }
 
     pub fn resumed(&mut self, service: &ServiceRef) {

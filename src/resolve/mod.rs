@@ -392,6 +392,7 @@ impl<'a> Resolver<'a> {
             circuit_breaker,
             health_check_grace_seconds: grace,
             deployment_configuration,
+            deployments_before: before.deployments.iter().map(|d| d.id.clone()).collect(),
         };
         let mut changes = Vec::new();
         let mut change = |what: &str, from: String, to: String| {
@@ -436,6 +437,7 @@ impl<'a> Resolver<'a> {
     ) -> Result<RollbackAction> {
         let service = self.service(ledger, service);
         let current = facts.service(&service).await.map_err(|e| ResolveError::aws(e, span))?;
+        let deployments_before = current.deployments.iter().map(|d| d.id.clone()).collect();
         let from = current.task_definition;
         let target = match to {
             Some(to) => self.text(ledger, to)?,
@@ -443,7 +445,12 @@ impl<'a> Resolver<'a> {
                 Some(before) => before,
                 // After a failure, only what this run changed is undone.
                 None if moment == Moment::OnFailure => {
-                    return Ok(RollbackAction { service, from, outcome: RollbackOutcome::NothingToRollBack })
+                    return Ok(RollbackAction {
+                        service,
+                        from,
+                        deployments_before,
+                        outcome: RollbackOutcome::NothingToRollBack,
+                    })
                 }
                 None => self.previous_revision(facts, &from, span).await?,
             },
@@ -454,7 +461,7 @@ impl<'a> Resolver<'a> {
         } else {
             RollbackOutcome::To(target)
         };
-        Ok(RollbackAction { service, from, outcome })
+        Ok(RollbackAction { service, from, deployments_before, outcome })
     }
 
     /// The revision before `current` in its family, for a `rollback` with
