@@ -868,7 +868,7 @@ def report_polling(args, polling):
         if not ok:
             p("| %s | (no valid run) | | | | | |" % label)
             continue
-        rng = lambda xs, f="%g": (f % min(xs)) if min(xs) == max(xs) else ((f + "-" + f) % (min(xs), max(xs)))
+        rng = lambda xs, f="%g": (f % min(xs)) if f % min(xs) == f % max(xs) else ((f + "-" + f) % (min(xs), max(xs)))
         p("| %s | %s | %s | %s | %s | %s | %s |" % (
             label,
             rng([r.per_minute for r in ok], "%.1f"),
