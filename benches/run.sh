@@ -9,7 +9,14 @@
 #   --time-scale S    the emulator's real seconds per emulated second (default 1.0,
 #                     so rollouts take realistic emulated time: a task starts in 1 s)
 #   --services N      services in the parallel scenario (default 10)
-#   --scenarios LIST  comma-separated: happy,failure,parallel (default all three)
+#   --scenarios LIST  comma-separated: happy,failure,parallel (the default),
+#                     polling, throttle (issue 10; not in the default: polling
+#                     takes about 4 min a run)
+#   --poll-hold S     polling: the new tasks' start delay, image `slow-Ss` (default 75)
+#   --poll-skip S     polling: the counted minute starts S s after await-stable (default 5)
+#   --throttle-seconds S  throttle: the window's length (default 6)
+#   --throttle-slow S     throttle: the new tasks' start delay (default 3), so
+#                     ECS completes the rollout inside the window
 #   --trace           also one traced happy and failed run: every call with its
 #                     time and latency, next to the emulator's timeline
 #   --model           also follow real rollouts with ecsflow's poll schedule and
@@ -33,6 +40,14 @@
 #             the time from the timeline's `failed` to the process's exit
 #   parallel  N services registered and updated in `parallel { }` and awaited in
 #             one `await-stable`, interleaved with the same for one service
+#   polling   a rollout held by `slow-75s`, awaited for one service, for N in one
+#             `await-stable`, and for N `await-stable`s in `parallel`: moto's
+#             recording is read at await-stable + 5 s and 60 s later, and the
+#             DescribeServices in between counted, with the services each asked for
+#   throttle  a rollout (`slow-3s`) that ECS completes, with `on-failure {
+#             rollback s0 }`, without and with DescribeServices throttled for 6 s
+#             from await-stable's start (POST /_emulator/faults), through a
+#             timestamping proxy: COMPLETED -> exit, exit code, end state
 #
 # It asserts no timings (a benchmark, not a test); it exits 1 if a run that
 # should succeed fails (or the failure scenario does not fail with exit 1).
@@ -54,6 +69,7 @@ while [[ $# -gt 0 ]]; do
         --services) services=$2; shift 2 ;;
         --scenarios) scenarios=$2; shift 2 ;;
         --trace|--model) extra+=("$1"); shift ;;
+        --poll-hold|--poll-skip|--throttle-seconds|--throttle-slow) extra+=("$1" "$2"); shift 2 ;;
         --json) extra+=(--json "$(realpath -m "$2")"); shift 2 ;;
         --no-build) build=0; shift ;;
         --emulator-nodelay) nodelay=1; shift ;;

@@ -45,6 +45,7 @@ should succeed fails, or a run that should fail does not fail as expected.
 
 import argparse
 import atexit
+import base64
 import json
 import os
 import re
@@ -89,6 +90,8 @@ class Emulator:
 
     def http(self, method, path, body=b""):
         req = urllib.request.Request(self.url + path, data=body if method == "POST" else None, method=method)
+        if method == "POST" and body:
+            req.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(req, timeout=60) as r:
             return r.read().decode("utf-8", "replace")
 
@@ -102,8 +105,13 @@ class Emulator:
     def stop_recording(self):
         """The client's calls, in order: X-Amz-Target suffixes, internal look-ups left out."""
         self.http("POST", "/moto-api/recorder/stop-recording")
+        return [a for a, _ in self.recorded()]
+
+    def recorded(self):
+        """The client's calls so far, in order, as (action, request body as JSON or
+        None); works while recording goes on (moto appends to one file)."""
         body = self.http("GET", "/moto-api/recorder/download-recording")
-        actions = []
+        calls = []
         for line in body.splitlines():
             if not line.strip():
                 continue
@@ -112,11 +120,24 @@ class Emulator:
             if "x-ecs-emulator-internal" in headers:
                 continue
             target = headers.get("x-amz-target")
+            payload = entry.get("body")
+            try:
+                if entry.get("body_encoded"):
+                    payload = base64.b64decode(payload).decode("utf-8")
+                payload = json.loads(payload) if payload else None
+            except (ValueError, TypeError):
+                payload = None
             if target:
-                actions.append(target.rsplit(".", 1)[-1])
+                calls.append((target.rsplit(".", 1)[-1], payload))
             else:
-                actions.append("%s %s" % (entry.get("method"), entry.get("url")))
-        return actions
+                calls.append(("%s %s" % (entry.get("method"), entry.get("url")), payload))
+        return calls
+
+    def add_fault(self, spec):
+        self.http("POST", "/_emulator/faults", json.dumps(spec).encode())
+
+    def clear_faults(self):
+        self.http("DELETE", "/_emulator/faults")
 
     # ---- fresh services ----------------------------------------------------------
 
@@ -166,8 +187,12 @@ class Emulator:
 # ------------------------------------------------------------------ pipelines
 
 
-def pipeline(names, image_tag, breaker=False):
-    """register from each service with a new image, update, await-stable."""
+def pipeline(names, image_tag, breaker=False, await_mode="one", on_failure=False, timeout="5m"):
+    """register from each service with a new image, update, await-stable.
+
+    await_mode "one": one `await-stable s0, s1, ...`; "parallel": one
+    `await-stable` per service inside `parallel { }`. on_failure: an
+    `on-failure { rollback s0 ... }` block, as a careful pipeline has."""
     lines = ['cluster = "%s"' % CLUSTER, ""]
     for i, name in enumerate(names):
         lines.append('service s%d = "%s"' % (i, name))
@@ -184,7 +209,12 @@ def pipeline(names, image_tag, breaker=False):
         indent = lambda s: "\n".join("  " + l for l in s.splitlines())
         lines += ["parallel {"] + [indent(r) for r in registers] + ["}"]
         lines += ["parallel {"] + [indent(u) for u in updates] + ["}"]
-    lines.append("await-stable %s { timeout = 5m }" % ", ".join("s%d" % i for i in range(len(names))))
+    if await_mode == "parallel" and len(names) > 1:
+        lines += ["parallel {"] + ["  await-stable s%d { timeout = %s }" % (i, timeout) for i in range(len(names))] + ["}"]
+    else:
+        lines.append("await-stable %s { timeout = %s }" % (", ".join("s%d" % i for i in range(len(names))), timeout))
+    if on_failure:
+        lines += ["", "on-failure {"] + ["  rollback s%d" % i for i in range(len(names))] + ["}"]
     return "\n".join(lines) + "\n"
 
 
@@ -195,8 +225,10 @@ class RunResult:
     pass
 
 
-def run_ecsflow(binary, emulator, source, workdir, endpoint=None):
-    """Runs `ecsflow run --format json` on `source`; wall-clock epoch times throughout."""
+def run_ecsflow(binary, emulator, source, workdir, endpoint=None, on_event=None):
+    """Runs `ecsflow run --format json` on `source`; wall-clock epoch times throughout.
+
+    on_event(t, event) is called from the reader thread for each JSON event."""
     path = os.path.join(workdir, "bench.ecsflow")
     with open(path, "w") as f:
         f.write(source)
@@ -224,6 +256,9 @@ def run_ecsflow(binary, emulator, source, workdir, endpoint=None):
                 r.events.append((t, json.loads(line)))
             except ValueError:
                 r.events.append((t, {"event": "text", "text": line.decode("utf-8", "replace")}))
+                continue
+            if on_event:
+                on_event(t, r.events[-1][1])
 
     def read_err():
         for line in proc.stderr:
@@ -278,6 +313,11 @@ def classify(actions):
     last_update = max((i for i, a in enumerate(actions) if a == "UpdateService"), default=-1)
     polls = sum(1 for i, a in enumerate(actions) if a == "DescribeServices" and i > last_update >= 0)
     return by, polls, len(actions) - polls
+
+
+def short_td(arn):
+    """The revision: `family:3` -> `3`."""
+    return arn.rsplit(":", 1)[-1] if arn else arn
 
 
 def describe_failure(r):
@@ -408,6 +448,169 @@ class Bench:
             manys.append(rn)
         return ones, manys
 
+    # ---- issue 10: polling rate and throttling ------------------------------------
+
+    def polling(self):
+        """Describe calls per poll and per minute while a long rollout is awaited:
+        one service, N services in one `await-stable`, N `await-stable`s in
+        `parallel`. The image's `slow-Ns` holds every new task PROVISIONING/PENDING
+        for N emulated seconds; moto's recording is read (not stopped) at
+        await-stable's start + skip and 60 s later, and the DescribeServices in
+        between are counted, with the services each one asked for."""
+        n = self.args.services
+        hold = self.args.poll_hold
+        variants = [("1 service", 1, "one"), ("%d in one await-stable" % n, n, "one"), ("%d await-stables in parallel" % n, n, "parallel")]
+        out = {label: [] for label, _, _ in variants}
+        for run in range(1, self.args.runs + 1):
+            for label, count, mode in variants:
+                kind = "poll%d%s" % (count, mode[0])
+                names = self.names(kind, run, count)
+                self.emu.create_services(names)
+                self.emu.start_recording()
+                awaiting = threading.Event()
+                marks = {}
+
+                def on_event(t, e, awaiting=awaiting, marks=marks):
+                    if e.get("event") == "step-started" and e.get("step", "").startswith("await-stable") and "await" not in marks:
+                        marks["await"] = t
+                        awaiting.set()
+
+                def window(awaiting=awaiting, marks=marks):
+                    if not awaiting.wait(120):
+                        return
+                    time.sleep(max(0.0, marks["await"] + self.args.poll_skip - time.time()))
+                    marks["a"] = (time.time(), len(self.emu.recorded()))
+                    time.sleep(max(0.0, marks["a"][0] + 60.0 - time.time()))
+                    calls = self.emu.recorded()
+                    marks["b"] = (time.time(), len(calls))
+                    marks["calls"] = calls[marks["a"][1] : marks["b"][1]]
+
+                watcher = threading.Thread(target=window, daemon=True)
+                watcher.start()
+                source = pipeline(names, "v2-slow-%ds" % hold, False, await_mode=mode, timeout="10m")
+                r = run_ecsflow(self.args.bin, self.emu, source, self.workdir, on_event=on_event)
+                watcher.join(200)
+                r.actions = self.emu.stop_recording()
+                r.by_action, r.polls, r.rest = classify(r.actions)
+                r.label, r.count = label, count
+                timeline = self.emu.timeline()
+                r.deployments = deployments_started(r)
+                done = [timeline_for(timeline, nm, d, "completed") for nm in names for d in r.deployments]
+                done = [e["time"] for e in done if e]
+                r.ok = r.code == 0 and "calls" in marks and len(done) == count
+                if r.ok and min(done) < marks["b"][0]:
+                    r.ok = False
+                    self.errors.append("polling %s run %d: a rollout completed inside the minute (raise --poll-hold)" % (label, run))
+                elif not r.ok:
+                    self.errors.append("polling %s run %d: %s" % (label, run, describe_failure(r)))
+                if r.ok:
+                    r.window = marks["b"][0] - marks["a"][0]
+                    describes = [body for action, body in marks["calls"] if action == "DescribeServices"]
+                    r.minute_calls = len(describes)
+                    r.per_minute = r.minute_calls * 60.0 / r.window
+                    sizes = [len((body or {}).get("services") or []) for body in describes]
+                    r.looks = sum(sizes)
+                    # one poll = one look at each awaited service
+                    r.polls_per_service = r.looks / float(count)
+                    r.per_poll = r.minute_calls / r.polls_per_service if r.polls_per_service else float("nan")
+                    r.batch = (min(sizes), max(sizes)) if sizes else (0, 0)
+                    r.other_in_minute = sorted({a for a, _ in marks["calls"] if a != "DescribeServices"})
+                    r.await_s = r.t_exit - marks["await"]
+                    log(
+                        "  polling  %-30s run %d: %d DescribeServices in %.1f s (%.1f/min), %d service looks "
+                        "(%.1f polls per service), %.2f calls per poll, %d-%d services per call; whole await %d calls in %.1f s"
+                        % (label, run, r.minute_calls, r.window, r.per_minute, r.looks, r.polls_per_service, r.per_poll,
+                           r.batch[0], r.batch[1], r.polls, r.await_s)
+                    )
+                out[label].append(r)
+        return out
+
+    def throttle(self):
+        """A rollout that ECS completes, with and without a window of throttled
+        DescribeServices opened when `await-stable` starts; the pipeline has
+        `on-failure { rollback s0 }`. Calls go through the timestamping proxy so
+        the throttled answers (never forwarded to moto) are counted too."""
+        seconds = self.args.throttle_seconds
+        slow = self.args.throttle_slow
+        proxy = TraceProxy(self.emu.port)
+        out = {"none": [], "window": []}
+        try:
+            for run in range(1, self.args.runs + 1):
+                for mode in ("none", "window"):
+                    names = self.names("thr-" + mode, run)
+                    self.emu.create_services(names)
+                    old_td = self.emu.ecs.describe_services(cluster=CLUSTER, services=names)["services"][0]["taskDefinition"]
+                    with proxy.lock:
+                        proxy.calls.clear()
+                    marks = {}
+
+                    def on_event(t, e, mode=mode, marks=marks):
+                        if e.get("event") == "step-started" and e.get("step", "").startswith("await-stable") and "await" not in marks:
+                            marks["await"] = t
+                            if mode == "window":
+                                self.emu.add_fault({
+                                    "action": "DescribeServices",
+                                    "seconds": seconds,
+                                    "responses": [{"status": 400, "type": "ThrottlingException", "message": "Rate exceeded"}],
+                                })
+                                marks["open"] = time.time()
+
+                    source = pipeline(names, "v2-slow-%ds" % slow, False, on_failure=True)
+                    r = run_ecsflow(self.args.bin, self.emu, source, self.workdir, endpoint=proxy.url, on_event=on_event)
+                    self.emu.clear_faults()
+                    with proxy.lock:
+                        calls = list(proxy.calls)
+                    r.mode = mode
+                    r.deployments = deployments_started(r)
+                    # let ECS settle (bounded) before reading the end state
+                    try:
+                        self.emu.wait_stable(names, timeout=60)
+                    except RuntimeError:
+                        pass
+                    svc = self.emu.ecs.describe_services(cluster=CLUSTER, services=names)["services"][0]
+                    timeline = [e for e in self.emu.timeline() if e.get("service") == names[0]]
+                    ours = r.deployments[0] if r.deployments else None
+                    done = timeline_for(timeline, names[0], ours, "completed") if ours else None
+                    started = timeline_for(timeline, names[0], ours, "started") if ours else None
+                    r.final_td = short_td(svc["taskDefinition"])
+                    r.old_td = short_td(old_td)
+                    r.new_td = short_td(started["taskDefinition"]) if started and started.get("taskDefinition") else None
+                    r.later_deployments = sum(1 for e in timeline if e.get("event") == "started" and started and e["time"] > started["time"])
+                    r.throttled = sum(1 for c in calls if c["action"] == "DescribeServices" and c.get("status") == 400)
+                    r.describes = sum(1 for c in calls if c["action"] == "DescribeServices")
+                    r.update_calls = sum(1 for c in calls if c["action"] == "UpdateService")
+                    r.retry_notes = sum(1 for _, e in r.events if e.get("event") == "progress" and "retry" in e.get("message", ""))
+                    r.step_ends = [
+                        "%s: %s%s" % (e.get("step"), "ok" if e.get("ok") else "FAILED", (" (%s)" % (e.get("summary") or e.get("reason") or "")[:160]) if not e.get("ok") else "")
+                        for _, e in r.events if e.get("event") == "step-finished"
+                    ]
+                    r.completed = done["time"] if done else None
+                    r.post = r.t_exit - r.completed if done else None
+                    if mode == "window" and "open" in marks:
+                        r.open = marks["open"] - r.t0
+                        r.close = marks["open"] + seconds - r.t0
+                        r.completed_in_window = (r.completed - marks["open"]) if done else None
+                        r.after_close = r.t_exit - (marks["open"] + seconds)
+                    r.ok = r.code == 0 and done is not None
+                    if mode == "window" and r.completed is not None and not (0 <= r.completed - marks.get("open", 0) <= seconds):
+                        self.errors.append("throttle run %d: COMPLETED fell outside the window (change --throttle-slow)" % run)
+                    if not r.ok:
+                        self.errors.append("throttle %s run %d: %s" % (mode, run, describe_failure(r)))
+                    log(
+                        "  throttle %-6s run %d: exit %d, completed->exit %s, %s%d DescribeServices (%d throttled), "
+                        "%d UpdateService, %d retry notes; service ends on revision %s (old %s, new %s), %d deployment(s) after ours"
+                        % (mode, run, r.code, "%.3f s" % r.post if r.post is not None else "-",
+                           ("window %.2f-%.2f s after spawn, completed %.2f s into it, close->exit %.3f s; " % (r.open, r.close, r.completed_in_window if r.completed_in_window is not None else float("nan"), r.after_close)) if mode == "window" and "open" in marks else "",
+                           r.describes, r.throttled, r.update_calls, r.retry_notes, r.final_td, r.old_td, r.new_td, r.later_deployments)
+                    )
+                    if r.code != 0:
+                        log("           steps: " + "; ".join(r.step_ends))
+                        log("           stderr: " + " | ".join(l.strip() for l in r.stderr)[:1500])
+                    out[mode].append(r)
+        finally:
+            proxy.close()
+        return out
+
     # ---- diagnostics -------------------------------------------------------------
 
     def trace(self):
@@ -529,7 +732,12 @@ class TraceProxy:
                 elif data.startswith(b"HTTP/"):
                     with self.lock:
                         if pending:
-                            pending.pop(0)["done"] = now
+                            call = pending.pop(0)
+                            call["done"] = now
+                            try:
+                                call["status"] = int(data.split(b" ", 2)[1])
+                            except (IndexError, ValueError):
+                                call["status"] = None
                 dst.sendall(data)
         except OSError:
             pass
@@ -647,8 +855,59 @@ def report(args, happy, failure, ones, manys, traces, model):
     return "\n".join(lines)
 
 
+def report_polling(args, polling):
+    lines = []
+    p = lines.append
+    p("")
+    p("Polling a held rollout (image `slow-%ds`): DescribeServices in a 60 s window from await-stable's start + %g s; %d run(s)" % (args.poll_hold, args.poll_skip, args.runs))
+    p("")
+    p("| awaited | DescribeServices per minute | services per call | polls per service in the minute | Describe calls per poll | DescribeServices in the whole await-stable | other calls in the minute |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for label, runs in polling.items():
+        ok = [r for r in runs if r.ok]
+        if not ok:
+            p("| %s | (no valid run) | | | | | |" % label)
+            continue
+        rng = lambda xs, f="%g": (f % min(xs)) if f % min(xs) == f % max(xs) else ((f + "-" + f) % (min(xs), max(xs)))
+        p("| %s | %s | %s | %s | %s | %s | %s |" % (
+            label,
+            rng([r.per_minute for r in ok], "%.1f"),
+            rng([x for r in ok for x in r.batch]),
+            rng([r.polls_per_service for r in ok], "%.1f"),
+            rng([r.per_poll for r in ok], "%.2f"),
+            rng([r.polls for r in ok]),
+            ", ".join(sorted({a for r in ok for a in r.other_in_minute})) or "none",
+        ))
+    return "\n".join(lines)
+
+
+def report_throttle(args, throttle):
+    lines = []
+    p = lines.append
+    p("")
+    p("Throttled DescribeServices for %g s from await-stable's start (rollout `slow-%ds`, `on-failure { rollback s0 }`); %d run(s)" % (args.throttle_seconds, args.throttle_slow, args.runs))
+    p("")
+    p("| window | run | exit | COMPLETED -> exit | COMPLETED into the window | window close -> exit | DescribeServices (throttled) | UpdateService | retry notes | service ends on revision (old -> new) | deployments after ours |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+    for mode in ("none", "window"):
+        for i, r in enumerate(throttle.get(mode, []), 1):
+            f = lambda x: "%.3f s" % x if x is not None else "-"
+            p("| %s | %d | %d | %s | %s | %s | %d (%d) | %d | %d | %s (%s -> %s) | %d |" % (
+                "none" if mode == "none" else "%g s" % args.throttle_seconds, i, r.code, f(r.post),
+                f(getattr(r, "completed_in_window", None)), f(getattr(r, "after_close", None)),
+                r.describes, r.throttled, r.update_calls, r.retry_notes, r.final_td, r.old_td, r.new_td, r.later_deployments))
+    a = [r.post for r in throttle.get("none", []) if r.ok]
+    b = [r.post for r in throttle.get("window", []) if r.ok]
+    if a and b:
+        p("")
+        p("COMPLETED -> exit 0, median: %.3f s without the window, %.3f s with it: %.3f s added" % (med(a), med(b), med(b) - med(a)))
+    return "\n".join(lines)
+
+
 def to_json(runs):
-    keys = ("wall", "rollout", "beyond", "pre", "post", "seen", "latency", "after_seen", "first_event", "cpu", "maxrss_mb", "code", "polls", "rest", "by_action", "ok")
+    keys = ("wall", "rollout", "beyond", "pre", "post", "seen", "latency", "after_seen", "first_event", "cpu", "maxrss_mb", "code", "polls", "rest", "by_action", "ok",
+            "label", "window", "minute_calls", "per_minute", "looks", "polls_per_service", "per_poll", "batch", "await_s",
+            "mode", "step_ends", "throttled", "describes", "update_calls", "retry_notes", "final_td", "old_td", "new_td", "later_deployments", "completed_in_window", "after_close")
     return [{k: getattr(r, k) for k in keys if hasattr(r, k)} for r in runs]
 
 
@@ -678,6 +937,10 @@ def main():
     ap.add_argument("--services", type=int, default=10, help="services in the parallel scenario")
     ap.add_argument("--time-scale", default="1.0", help="the emulator's, for the report")
     ap.add_argument("--scenarios", default="happy,failure,parallel")
+    ap.add_argument("--poll-hold", type=int, default=75, help="polling: the new tasks' start delay (image slow-Ns), emulated s")
+    ap.add_argument("--poll-skip", type=float, default=5.0, help="polling: the minute starts this long after await-stable starts")
+    ap.add_argument("--throttle-seconds", type=float, default=6.0, help="throttle: the window's length, real s")
+    ap.add_argument("--throttle-slow", type=int, default=3, help="throttle: the new tasks' start delay (image slow-Ns)")
     ap.add_argument("--trace", action="store_true")
     ap.add_argument("--model", action="store_true")
     ap.add_argument("--json", help="write every run's numbers here")
@@ -696,6 +959,13 @@ def main():
     if "parallel" in scenarios:
         log("== %d services in parallel vs one" % args.services)
         ones, manys = bench.parallel()
+    polling = throttle = None
+    if "polling" in scenarios:
+        log("== polling a held rollout: 1 service, %d in one await-stable, %d await-stables in parallel" % (args.services, args.services))
+        polling = bench.polling()
+    if "throttle" in scenarios:
+        log("== %g s of throttled DescribeServices during await-stable" % args.throttle_seconds)
+        throttle = bench.throttle()
     if args.trace:
         log("== traced runs (diagnostic)")
         traces = bench.trace()
@@ -703,6 +973,10 @@ def main():
         log("== poll schedules (diagnostic)")
         model = bench.model()
     print(report(args, happy, failure, ones, manys, traces, model))
+    if polling:
+        print(report_polling(args, polling))
+    if throttle:
+        print(report_throttle(args, throttle))
     if args.json:
         data = {
             "time_scale": args.time_scale,
@@ -712,6 +986,8 @@ def main():
             "parallel_1": to_json(ones or []),
             "parallel_n": to_json(manys or []),
             "model": model or [],
+            "polling": {k: to_json(v) for k, v in (polling or {}).items()},
+            "throttle": {k: to_json(v) for k, v in (throttle or {}).items()},
         }
         with open(args.json, "w") as f:
             json.dump(data, f, indent=1)
