@@ -252,3 +252,19 @@ fn a_lost_forced_deployment_behind_stale_reads_is_not_sent_again() {
     assert_eq!(forwarded(&world, "UpdateService"), 1, "one forced deployment, not two\n{out}");
     assert!(out.contains("ecs:UpdateService: the earlier attempt took effect; not sending it again"), "{out}");
 }
+
+/// A deployment ECS does not list before the step's own timeout is a
+/// timeout that says so, not a wait past the deadline.
+#[test]
+fn a_deployment_never_seen_before_the_timeout_is_a_timeout_that_says_so() {
+    let world = world(true);
+    // 25 emulated seconds: 5 s at this time scale; the step allows 2 s.
+    world._emulator.post("/_emulator/consistency", r#"{"describeServicesLag": 25}"#);
+    let started = std::time::Instant::now();
+    let (code, out) = run(&world, &["--param", "timeout=2s"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("failed: timed out after 2s: deployment ecs-svc/"), "{out}");
+    assert!(out.contains("never showed in ECS's answers"), "{out}");
+    assert!(out.contains("ecsflow::rollout-timeout"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{out}");
+}

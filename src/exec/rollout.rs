@@ -77,6 +77,20 @@ impl Runner<'_> {
                     last.clear();
                     continue;
                 }
+                // The step's own time is up while AWS still answers with faults:
+                // that is a timeout, with the fault as its last word.
+                Err(error) if error.is_transient() => {
+                    let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
+                    let reason = format!(
+                        "timed out after {waited} waiting for {}; the last answers were faults: {error}",
+                        service.name
+                    );
+                    let help = format!(
+                        "AWS did not answer cleanly at the end; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable` if the rollout is only slow",
+                        service.name, service.cluster, service.name
+                    );
+                    return Err(StepFailure::new(label, FailureKind::RolloutTimeout, reason, help));
+                }
                 Err(error) => return Err(StepFailure::aws(label, error)),
             };
             faults = Backoff::new(FIRST_POLL, MAX_FAULT_BACKOFF);
@@ -85,9 +99,21 @@ impl Runner<'_> {
             let verdict = judge(&state, &ours_id, earlier, started.elapsed());
             earlier = earlier.after(&verdict);
             let (ours, progress) = match &verdict {
-                RolloutVerdict::NotYetVisible => {
-                    wait = FIRST_POLL;
+                RolloutVerdict::NotYetVisible if Instant::now() < deadline => {
+                    wait = FIRST_POLL.min(deadline - Instant::now());
                     continue;
+                }
+                RolloutVerdict::NotYetVisible => {
+                    let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
+                    let reason = format!(
+                        "timed out after {waited}: deployment {ours_id} of {} never showed in ECS's answers",
+                        service.name
+                    );
+                    let help = format!(
+                        "ECS has not listed the deployment yet; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable`",
+                        service.name, service.cluster, service.name
+                    );
+                    return Err(StepFailure::new(label, FailureKind::RolloutTimeout, reason, help));
                 }
                 RolloutVerdict::InProgress { ours, .. } => (*ours, verdict.describe(&service.name)),
                 RolloutVerdict::Done { .. } => return Ok(verdict.describe(&service.name)),
