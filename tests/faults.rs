@@ -15,8 +15,6 @@ mod moto;
 #[path = "common/proxy.rs"]
 mod proxy;
 
-use std::process::Command;
-
 use aws_setup::Account;
 use emulator::Emulator;
 use proxy::Proxy;
@@ -63,18 +61,13 @@ fn run(world: &World, args: &[&str]) -> (i32, String) {
 
 fn run_source(world: &World, source: &str, args: &[&str]) -> (i32, String) {
     let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
-    let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
-        .args(["run", "deploy.ecsflow", "--format", "plain"])
-        .args(args)
-        .current_dir(dir.path())
-        .env("AWS_ENDPOINT_URL", world.proxy.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
-        .env("AWS_REGION", "us-east-1")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
+    let output = common::against(
+        &world.proxy.endpoint(),
+        dir.path(),
+        &[&["run", "deploy.ecsflow", "--format", "plain"], args].concat(),
+    )
+    .output()
+    .unwrap();
     let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(!out.contains("test-secret-value"), "credentials leaked:\n{out}");
     (output.status.code().unwrap_or(-1), out)

@@ -20,18 +20,7 @@ use emulator::Emulator;
 const TIME_SCALE: f64 = 0.2;
 
 fn command(emulator: &Emulator, dir: &std::path::Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsflow"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
-        .env("AWS_REGION", "us-east-1")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("ECSFLOW_LOG");
-    command
+    common::against(&emulator.endpoint(), dir, args)
 }
 
 struct Run {

@@ -16,7 +16,6 @@ mod emulator;
 mod moto;
 
 use std::path::Path;
-use std::process::Command;
 
 use aws_setup::Account;
 use calls::planned_groups;
@@ -25,17 +24,7 @@ use emulator::Emulator;
 const TIME_SCALE: f64 = 0.2;
 
 fn ecsflow(emulator: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ecsflow"))
-        .args(args)
-        .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
-        .env("NO_COLOR", "1")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
+    let output = common::against(&emulator.endpoint(), dir, args).output().unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -24,6 +24,24 @@ pub fn ecsflow(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// The real binary run in `dir` against the AWS endpoint at `endpoint` (moto,
+/// the emulator or the fault proxy) with test credentials: the secret key's
+/// value is what tests look for to prove credentials never show.
+pub fn against(endpoint: &str, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsflow"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-value")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("ECSFLOW_LOG");
+    command
+}
+
 /// A temporary directory holding the given files.
 pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
