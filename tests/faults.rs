@@ -60,17 +60,16 @@ fn run(world: &World, args: &[&str]) -> (i32, String) {
 }
 
 fn run_source(world: &World, source: &str, args: &[&str]) -> (i32, String) {
-    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
-    let output = common::against(
-        &world.proxy.endpoint(),
-        dir.path(),
-        &[&["run", "deploy.ecsflow", "--format", "plain"], args].concat(),
-    )
-    .output()
-    .unwrap();
+    let output = ecsflow(world, source, &["run", "deploy.ecsflow", "--format", "plain"], args);
     let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(!out.contains("test-secret-value"), "credentials leaked:\n{out}");
     (output.status.code().unwrap_or(-1), out)
+}
+
+/// `ecsflow COMMAND… ARGS…` on `source` (as `deploy.ecsflow`), through the proxy.
+fn ecsflow(world: &World, source: &str, command: &[&str], args: &[&str]) -> std::process::Output {
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    common::against(&world.proxy.endpoint(), dir.path(), &[command, args].concat()).output().unwrap()
 }
 
 /// How many requests of `action` reached ECS (the proxy forwarded them).
@@ -118,6 +117,71 @@ fn a_blackholed_describe_is_given_up_on_and_retried() {
     window(&world, json!({"action": "DescribeServices", "kind": "blackhole", "seconds": 3}));
     let (code, out) = run(&world, &[]);
     assert_deployed_once(&world, code, &out);
+}
+
+// ------------------------------------------------------------ run-task
+
+/// A migration of about 2 s (10 emulated seconds) that exits 0.
+const MIGRATE: &str = r#"
+cluster = "prod"
+service web = "web"
+let _migration = run-task "web:1" {
+  like = web
+  container "web" { command = ["sleep 10"] }
+}
+"#;
+
+fn assert_migrated(code: i32, out: &str) {
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("✓ let _migration = run-task \"web:1\" task ") && out.contains(" exited 0"), "{out}");
+}
+
+#[test]
+fn six_seconds_of_throttled_describe_tasks_during_run_task_are_waited_out() {
+    let world = world(true);
+    window(&world, json!({"action": "DescribeTasks", "kind": "throttle", "seconds": 6}));
+    let (code, out) = run_source(&world, MIGRATE, &[]);
+    assert_migrated(code, &out);
+    assert!(out.contains("retrying: throttled (ecs:DescribeTasks)"), "{out}");
+}
+
+#[test]
+fn three_seconds_of_reset_describe_tasks_during_run_task_are_waited_out() {
+    let world = world(true);
+    window(&world, json!({"action": "DescribeTasks", "kind": "reset", "seconds": 3}));
+    let (code, out) = run_source(&world, MIGRATE, &[]);
+    assert_migrated(code, &out);
+    assert!(out.contains("retrying: ") && out.contains("(ecs:DescribeTasks)"), "{out}");
+}
+
+#[test]
+fn a_blackholed_describe_tasks_during_run_task_is_given_up_on_and_retried() {
+    let world = world(true);
+    window(&world, json!({"action": "DescribeTasks", "kind": "blackhole", "seconds": 3}));
+    let (code, out) = run_source(&world, MIGRATE, &[]);
+    assert_migrated(code, &out);
+}
+
+// ------------------------------------------------------------ plan
+
+#[test]
+fn plan_through_throttling_prints_the_same_plan_and_says_each_retry_on_stderr() {
+    let world = world(true);
+    for format in ["human", "json"] {
+        let plan = || ecsflow(&world, DEPLOY, &["plan", "deploy.ecsflow", "--format", format], &[]);
+        let clean = plan();
+        assert_eq!(clean.status.code(), Some(2), "{clean:?}");
+        window(&world, json!({"action": "DescribeServices", "kind": "throttle", "seconds": 3}));
+        let throttled = plan();
+        let (stdout, stderr) = (String::from_utf8_lossy(&throttled.stdout), String::from_utf8_lossy(&throttled.stderr));
+        assert_eq!(throttled.status.code(), Some(2), "{stdout}{stderr}");
+        assert_eq!(stdout, String::from_utf8_lossy(&clean.stdout), "{format}: the plan changed under throttling");
+        assert!(!stderr.is_empty(), "{format}: no retry said");
+        for line in stderr.lines() {
+            assert!(line.starts_with("retrying: throttled (ecs:DescribeServices), next try in "), "{stderr}");
+            assert!(line.ends_with('s'), "{stderr}");
+        }
+    }
 }
 
 // ------------------------------------------------------------ writes

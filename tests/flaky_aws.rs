@@ -127,12 +127,14 @@ await-stable front, back
             body["services"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
         })
         .collect();
-    // Resolving each `update` and the `await-stable` reads each service alone;
-    // every poll of the wait asks for both at once.
+    // Resolving each `update` reads its service alone; the wait's polls ask
+    // for both at once. On a loaded machine one wait can fall a poll behind
+    // the other and ask alone for a while, so the test asks for most polls
+    // shared (two separate waits would share none), not for all.
     let polls: Vec<&Vec<String>> = asked.iter().filter(|names| names.len() == 2).collect();
-    let alone = asked.len() - polls.len();
+    let alone_in_wait = (asked.len() - polls.len()).saturating_sub(2);
     assert!(polls.len() >= 3, "{asked:?}");
-    assert!(alone <= 4, "{asked:?}");
+    assert!(alone_in_wait <= polls.len(), "most polls must be shared: {asked:?}");
 }
 
 /// `plan` where no credentials exist anywhere: every AWS_* variable unset,

@@ -1,8 +1,10 @@
 //! `ecsflow plan`: what a run would change, with read-only AWS calls.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{prepare, Error, Input, Outcome, Prepared};
+use crate::aws::retry::{self, Observer};
 use crate::aws::{Aws, ConnectOptions};
 use crate::eval::ProcessEnvironment;
 use crate::resolve::{Ledger, Resolver, Settings};
@@ -23,7 +25,9 @@ pub fn plan(
             Settings { default_cluster: defaults.cluster.clone().unwrap_or_else(|| "default".into()), builder };
         let resolver = Resolver { pipeline, env: &env, base_dir: &base_dir, settings: &settings };
         let planner = crate::plan::Planner::new(&aws, &file.text, resolver, Ledger::new(scope));
-        match planner.plan().await {
+        // stdout is the plan alone; a retry wait is said on stderr, one line each.
+        let observer: Observer = Arc::new(|note: &str| eprintln!("{note}"));
+        match retry::observed(observer, planner.plan()).await {
             Ok(plan) => {
                 if json {
                     println!("{}", serde_json::to_string(&plan).unwrap_or_default());

@@ -2,13 +2,17 @@
 //! either failed: the service's events and the stopped tasks' reasons and
 //! exit codes.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+// tokio's clock, so that tests can run the waits in paused time.
+use tokio::time::Instant;
 
 use super::failure::{FailureKind, StepFailure};
 use super::report::StepLabel;
 use super::{task_verdict, Runner};
-use crate::aws::retry::Backoff;
-use crate::aws::{ServiceState, TaskState, TaskStatus};
+use crate::aws::retry::{note_retry, Backoff};
+use crate::aws::{AwsError, ServiceState, TaskState, TaskStatus};
 use crate::check::pipeline::{Step, Wait};
 use crate::eval::{ServiceRef, Value};
 use crate::resolve::RunTaskAction;
@@ -32,10 +36,73 @@ const CONSISTENCY_GRACE: Duration = Duration::from_secs(15);
 /// Under throttling or other transient faults, polling backs off up to this,
 /// and keeps going until the step's deadline.
 const MAX_FAULT_BACKOFF: Duration = Duration::from_secs(10);
+/// The reads that explain a failure (stopped tasks) get this long through
+/// transient faults: the report must not hang on them.
+const DIAGNOSIS_BUDGET: Duration = Duration::from_secs(15);
 
 /// `start + timeout`, for any timeout a pipeline can say (`1000000h` included).
 fn deadline_after(start: Instant, timeout: Duration) -> Instant {
     start.checked_add(timeout).unwrap_or_else(|| start + Duration::from_secs(10 * 365 * 24 * 3600))
+}
+
+/// The waits of a poll loop through transient faults: growing from the
+/// first poll's interval to [`MAX_FAULT_BACKOFF`], said as "retrying: …",
+/// and never past the loop's deadline.
+struct FaultWaits {
+    backoff: Backoff,
+}
+
+impl FaultWaits {
+    fn new() -> FaultWaits {
+        FaultWaits { backoff: Backoff::new(FIRST_POLL, MAX_FAULT_BACKOFF) }
+    }
+
+    /// How long to wait before asking again after `error`; `None` when the
+    /// error decides: it is final, or `deadline` has passed.
+    fn after(&mut self, error: &AwsError, deadline: Instant) -> Option<Duration> {
+        let left = deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())?;
+        if !error.is_transient() {
+            return None;
+        }
+        let wait = self.backoff.next_wait().min(left);
+        note_retry(error, wait);
+        Some(wait)
+    }
+
+    /// A clean answer: the next fault starts from the first wait again.
+    fn answered(&mut self) {
+        *self = FaultWaits::new();
+    }
+}
+
+/// Why a read through faults gave no answer.
+enum Unanswered {
+    /// A final error, or a transient one at the deadline.
+    Error(AwsError),
+    /// The deadline came while the read was still retrying.
+    Deadline,
+}
+
+/// `read` until it answers, through transient faults, until `deadline`; an
+/// attempt still retrying at the deadline is given up on.
+async fn read_through_faults<T, F, Fut>(deadline: Instant, mut read: F) -> Result<T, Unanswered>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut faults = FaultWaits::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let error = match tokio::time::timeout(left, read()).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(error)) => error,
+            Err(_) => return Err(Unanswered::Deadline),
+        };
+        match faults.after(&error, deadline) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(Unanswered::Error(error)),
+        }
+    }
 }
 
 fn next_poll(interval: Duration) -> Duration {
@@ -65,35 +132,36 @@ impl Runner<'_> {
         let mut wait = Duration::ZERO;
         let mut endgame_since: Option<Instant> = None;
         let mut last = String::new();
-        let mut faults = Backoff::new(FIRST_POLL, MAX_FAULT_BACKOFF);
+        let mut faults = FaultWaits::new();
         loop {
             let state = match self.poller.describe(&service.cluster, &service.name, wait).await {
                 Ok(state) => state,
                 // Throttling, 5xx, a reset: only ECS's answer decides, so wait
                 // for one, backing off, until the step's own deadline.
-                Err(error) if error.is_transient() && Instant::now() < deadline => {
-                    wait = faults.next_wait().min(deadline - Instant::now());
-                    crate::aws::retry::note_retry(&error, wait);
-                    last.clear();
-                    continue;
-                }
-                // The step's own time is up while AWS still answers with faults:
-                // that is a timeout, with the fault as its last word.
-                Err(error) if error.is_transient() => {
-                    let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
-                    let reason = format!(
-                        "timed out after {waited} waiting for {}; the last answers were faults: {error}",
-                        service.name
-                    );
-                    let help = format!(
-                        "AWS did not answer cleanly at the end; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable` if the rollout is only slow",
-                        service.name, service.cluster, service.name
-                    );
-                    return Err(StepFailure::new(label, FailureKind::RolloutTimeout, reason, help));
-                }
-                Err(error) => return Err(StepFailure::aws(label, error)),
+                Err(error) => match faults.after(&error, deadline) {
+                    Some(fault_wait) => {
+                        wait = fault_wait;
+                        last.clear();
+                        continue;
+                    }
+                    // The step's own time is up while AWS still answers with
+                    // faults: that is a timeout, with the fault as its last word.
+                    None if error.is_transient() => {
+                        let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
+                        let reason = format!(
+                            "timed out after {waited} waiting for {}; the last answers were faults: {error}",
+                            service.name
+                        );
+                        let help = format!(
+                            "AWS did not answer cleanly at the end; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable` if the rollout is only slow",
+                            service.name, service.cluster, service.name
+                        );
+                        return Err(StepFailure::new(label, FailureKind::RolloutTimeout, reason, help));
+                    }
+                    None => return Err(StepFailure::aws(label, error)),
+                },
             };
-            faults = Backoff::new(FIRST_POLL, MAX_FAULT_BACKOFF);
+            faults.answered();
             let ours_id =
                 followed.get_or_insert_with(|| state.primary().map(|d| d.id.clone()).unwrap_or_default()).clone();
             let verdict = judge(&state, &ours_id, earlier, started.elapsed());
@@ -216,8 +284,17 @@ impl Runner<'_> {
             }));
         }
         let cluster = state.cluster.rsplit('/').next().unwrap_or(&state.cluster).to_string();
-        let stopped = match self.aws.list_tasks(&cluster, Some(&state.name), None, true).await {
-            Ok(arns) => self.aws.describe_tasks(&cluster, &arns).await.unwrap_or_default(),
+        // Through faults like the wait's reads, for a short while: without
+        // them the report still says what failed.
+        let deadline = Instant::now() + DIAGNOSIS_BUDGET;
+        let stopped = match read_through_faults(deadline, || {
+            self.aws.list_tasks(&cluster, Some(&state.name), None, true)
+        })
+        .await
+        {
+            Ok(arns) => {
+                read_through_faults(deadline, || self.aws.describe_tasks(&cluster, &arns)).await.unwrap_or_default()
+            }
             Err(_) => Vec::new(),
         };
         let mut stopped: Vec<&TaskState> = stopped
@@ -280,14 +357,15 @@ impl Runner<'_> {
         let deadline = deadline_after(started, timeout);
         let mut interval = FIRST_POLL;
         let mut last: Option<TaskStatus> = None;
+        let arns = [arn.to_string()];
         loop {
-            let found = self
-                .aws
-                .describe_tasks(cluster, &[arn.to_string()])
-                .await
-                .map_err(|e| StepFailure::aws(label, e))?
-                .into_iter()
-                .next();
+            // Throttling, 5xx, a reset: only ECS's answer decides, so wait for
+            // one, backing off, until the step's own deadline.
+            let found = match read_through_faults(deadline, || self.aws.describe_tasks(cluster, &arns)).await {
+                Ok(found) => found.into_iter().next(),
+                Err(Unanswered::Error(error)) if !error.is_transient() => return Err(StepFailure::aws(label, error)),
+                Err(_) => return Err(self.task_timed_out(label, run, cluster, arn, last.as_ref()).await),
+            };
             let current = match found {
                 Some(current) => current,
                 // Just started: ECS may not describe it yet.
@@ -309,34 +387,51 @@ impl Runner<'_> {
                 interval = FIRST_POLL;
             }
             if current.last_status == TaskStatus::Stopped {
-                return self.task_outcome(label, &current, run.container.as_deref()).await;
+                return self.task_outcome(label, &current, run.container.as_deref(), deadline).await;
             }
             if run.wait == Wait::Running && current.last_status == TaskStatus::Running {
                 return Ok(format!("task {short_id} is running"));
             }
             let now = Instant::now();
             if now >= deadline {
-                let stopped = self.aws.stop_task(cluster, arn, "ecsflow: run-task timed out").await;
-                let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
-                let help = match run.wait {
-                    Wait::Running => format!(
-                        "the task never reached RUNNING: its image pull or the cluster's capacity may be the cause; raise the `run-task`'s `timeout` (it was {waited}) if it is only slow"
-                    ),
-                    _ => format!(
-                        "the task's logs say what it was doing; raise the `run-task`'s `timeout` (it was {waited}) if it is only slow"
-                    ),
-                };
-                let reason = format!("task {short_id} was still {} after {waited}", current.last_status);
-                let mut failure = StepFailure::new(label, FailureKind::TaskTimeout, reason, help);
-                failure.details.push(match stopped {
-                    Ok(()) => format!("stopped task {short_id}"),
-                    Err(e) => format!("could not stop task {short_id}: {e}; it may still be running"),
-                });
-                return Err(failure);
+                return Err(self.task_timed_out(label, run, cluster, arn, last.as_ref()).await);
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = next_poll(interval);
         }
+    }
+
+    /// The `run-task`'s timeout: the task is stopped, and the failure says
+    /// what it was last seen doing (`status`: nothing, when every read failed).
+    async fn task_timed_out(
+        &self,
+        label: &StepLabel,
+        run: &RunTaskAction,
+        cluster: &str,
+        arn: &str,
+        status: Option<&TaskStatus>,
+    ) -> StepFailure {
+        let short_id = task_id(arn);
+        let stopped = self.aws.stop_task(cluster, arn, "ecsflow: run-task timed out").await;
+        let waited = humantime::format_duration(Duration::from_secs(run.timeout.as_secs()));
+        let help = match run.wait {
+            Wait::Running => format!(
+                "the task never reached RUNNING: its image pull or the cluster's capacity may be the cause; raise the `run-task`'s `timeout` (it was {waited}) if it is only slow"
+            ),
+            _ => format!(
+                "the task's logs say what it was doing; raise the `run-task`'s `timeout` (it was {waited}) if it is only slow"
+            ),
+        };
+        let reason = match status {
+            Some(status) => format!("task {short_id} was still {status} after {waited}"),
+            None => format!("ECS did not describe task {short_id} within {waited}: its answers were errors"),
+        };
+        let mut failure = StepFailure::new(label, FailureKind::TaskTimeout, reason, help);
+        failure.details.push(match stopped {
+            Ok(()) => format!("stopped task {short_id}"),
+            Err(e) => format!("could not stop task {short_id}: {e}; it may still be running"),
+        });
+        failure
     }
 
     /// A stopped task's verdict ([`judge`](super::task_verdict::judge)), in words.
@@ -345,9 +440,20 @@ impl Runner<'_> {
         label: &StepLabel,
         task: &TaskState,
         named: Option<&str>,
+        deadline: Instant,
     ) -> Result<String, StepFailure> {
-        let definition =
-            self.aws.describe_task_definition(&task.task_definition).await.map_err(|e| StepFailure::aws(label, e))?;
+        // The task has stopped: its verdict waits for this read through
+        // faults until the step's deadline, and a while past it if need be.
+        let deadline = deadline.max(Instant::now() + DIAGNOSIS_BUDGET);
+        let definition = read_through_faults(deadline, || self.aws.describe_task_definition(&task.task_definition))
+            .await
+            .map_err(|unanswered| match unanswered {
+                Unanswered::Error(error) => StepFailure::aws(label, error),
+                Unanswered::Deadline => StepFailure::aws(
+                    label,
+                    AwsError::new("ecs:DescribeTaskDefinition", "no answer before the step's deadline"),
+                ),
+            })?;
         let essential = |name: &str| -> bool {
             definition
                 .json
@@ -378,4 +484,65 @@ fn describe_stopped(task: &TaskState) -> String {
         task.stopped_reason.as_deref().unwrap_or("stopped"),
         if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::aws::retry::{observed, Observer};
+    use crate::aws::ErrorKind;
+
+    fn throttled() -> AwsError {
+        AwsError {
+            kind: ErrorKind::Throttled,
+            ..AwsError::new("ecs:DescribeTasks", "ThrottlingException: Rate exceeded")
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_outlasts_the_read_budget_until_the_deadline_and_says_so() {
+        // Each attempt stands for a read that gave up after its own budget:
+        // two minutes of them, then an answer, within a ten-minute step.
+        let started = Instant::now();
+        let notes = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = notes.clone();
+        let observer: Observer = Arc::new(move |note: &str| seen.lock().unwrap().push(note.to_string()));
+        let read = || async {
+            if started.elapsed() < Duration::from_secs(120) {
+                tokio::time::sleep(crate::aws::retry::READ_BUDGET).await;
+                Err(throttled())
+            } else {
+                Ok("STOPPED")
+            }
+        };
+        let answer = observed(observer, read_through_faults(started + Duration::from_secs(600), read)).await;
+        assert_eq!(answer.ok(), Some("STOPPED"));
+        let notes = notes.lock().unwrap();
+        assert!(!notes.is_empty() && notes.iter().all(|n| n.starts_with("retrying: throttled (ecs:DescribeTasks)")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn faults_end_at_the_deadline_and_a_final_error_at_once() {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(30);
+        let given_up = read_through_faults(deadline, || async {
+            tokio::time::sleep(Duration::from_secs(7)).await;
+            Err::<(), _>(throttled())
+        })
+        .await;
+        assert!(matches!(given_up, Err(Unanswered::Deadline)));
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+
+        let calls = AtomicUsize::new(0);
+        let denied = read_through_faults(deadline + Duration::from_secs(60), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(AwsError::new("ecs:DescribeTasks", "AccessDeniedException"))
+        })
+        .await;
+        assert!(matches!(denied, Err(Unanswered::Error(e)) if !e.is_transient()));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
 }
