@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR = os.path.join(HERE, "ecs_emulator.py")
 SCALE = 0.2  # one emulated second is 0.2 s
+MINUTE = 5.0  # emulated seconds per minute of bake time: one bake minute is 1 s
 OWNED = [
     "CreateService",
     "UpdateService",
@@ -34,6 +35,10 @@ OWNED = [
     "DescribeTasks",
     "ListTasks",
     "StopTask",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "StopServiceDeployment",
+    "ContinueServiceDeployment",
 ]
 
 
@@ -85,7 +90,7 @@ def stop_process(proc, err):
 def emulator():
     logdir = tempfile.mkdtemp(prefix="ecs-emulator-test-")
     proc, url, err = start_process(
-        [sys.executable, EMULATOR, "--port", "0", "--time-scale", str(SCALE)],
+        [sys.executable, EMULATOR, "--port", "0", "--time-scale", str(SCALE), "--minute", str(MINUTE)],
         os.path.join(logdir, "stderr.log"),
     )
     yield url
@@ -730,6 +735,14 @@ def test_every_call_reaches_moto_recorder(emulator, ecs):
         ecs.describe_tasks(cluster="rec", tasks=[run["taskArn"]])
         ecs.list_tasks(cluster="rec", serviceName="web")
         ecs.stop_task(cluster="rec", task=run["taskArn"])
+        sd_arn = ecs.list_service_deployments(cluster="rec", service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
+        ecs.describe_service_deployments(serviceDeploymentArns=[sd_arn])
+        for call in (
+            lambda: ecs.stop_service_deployment(serviceDeploymentArn=sd_arn, stopType="ROLLBACK"),
+            lambda: ecs.continue_service_deployment(serviceDeploymentArn=sd_arn, hookId="nope", action="CONTINUE"),
+        ):
+            with pytest.raises(ClientError):  # finished, no such hook: the emulator's errors, after moto saw it
+                call()
         ecs.delete_service(cluster="rec", service="web")
         with pytest.raises(ClientError):
             ecs.describe_services(cluster="no-such-cluster", services=["web"])
@@ -927,3 +940,157 @@ def test_eventual_consistency_describe_services_lags_update_service(emulator, ec
     # /_emulator/reset restores the command line's lag (0)
     requests.post(emulator + "/_emulator/reset", timeout=30)
     assert requests.get(emulator + "/_emulator/consistency", timeout=10).json() == {"describeServicesLag": 0.0}
+
+
+# ---------------------------------------------------------------------------- service deployments
+
+
+def sdep(ecs, arn):
+    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+
+def sdep_status(ecs, arn, *statuses, timeout=15.0):
+    return wait_for(
+        lambda: (lambda d: d if d["status"] in statuses else None)(sdep(ecs, arn)),
+        timeout=timeout,
+        what="service deployment %s" % "/".join(statuses),
+    )
+
+
+def test_service_deployments_api_follows_a_rolling_update(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-2s")
+    created = ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2)["service"]
+    first = created["currentServiceDeployment"]
+    assert first.startswith("arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/")
+    wait_for(lambda: stable(ecs, "prod", "web"), what="steady")
+    d1 = sdep_status(ecs, first, "SUCCESSFUL")
+    assert d1["sourceServiceRevisions"] == []
+    rev1 = d1["targetServiceRevision"]["arn"]
+    assert rev1.startswith("arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/")
+    assert d1["targetServiceRevision"]["runningTaskCount"] == 2
+    assert "lifecycleStage" not in d1  # rolling: no stages
+    assert d1["deploymentCircuitBreaker"] == {"status": "DISABLED", "failureCount": 0, "threshold": 3}
+    assert d1["alarms"]["status"] == "DISABLED"
+    assert d1["createdAt"] <= d1["startedAt"] <= d1["finishedAt"]
+
+    t0 = time.time()
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    second = svc["currentServiceDeployment"]
+    assert second != first
+    d2 = sdep(ecs, second)
+    assert d2["status"] in ("PENDING", "IN_PROGRESS")
+    assert "finishedAt" not in d2
+    d2 = sdep_status(ecs, second, "IN_PROGRESS")
+    assert [r["arn"] for r in d2["sourceServiceRevisions"]] == [rev1]
+    rev2 = d2["targetServiceRevision"]["arn"]
+    assert rev2 != rev1
+    assert d2["deploymentConfiguration"]["maximumPercent"] == 200
+    d2 = sdep_status(ecs, second, "SUCCESSFUL")
+    assert d2["finishedAt"] >= d2["startedAt"]
+    assert d2["targetServiceRevision"]["runningTaskCount"] == 2
+    assert d2["sourceServiceRevisions"][0]["runningTaskCount"] == 0
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="steady")
+    assert final["currentServiceDeployment"] == second
+    assert [r["arn"] for r in final["currentServiceRevisions"]] == [rev2]
+
+    listed = ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]
+    assert [b["serviceDeploymentArn"] for b in listed] == [second, first]  # newest first
+    assert listed[0]["targetServiceRevisionArn"] == rev2 and listed[0]["status"] == "SUCCESSFUL"
+    assert listed[0]["serviceArn"] == final["serviceArn"] and listed[0]["clusterArn"] == final["clusterArn"]
+    after = ecs.list_service_deployments(cluster="prod", service="web", createdAt={"after": t0 - 0.001})
+    assert [b["serviceDeploymentArn"] for b in after["serviceDeployments"]] == [second]
+    before = ecs.list_service_deployments(cluster="prod", service="web", createdAt={"before": t0 - 0.001})
+    assert [b["serviceDeploymentArn"] for b in before["serviceDeployments"]] == [first]
+    none = ecs.list_service_deployments(cluster="prod", service="web", status=["IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])
+    assert none["serviceDeployments"] == []
+    paged = ecs.list_service_deployments(cluster="prod", service="web", maxResults=1)
+    assert len(paged["serviceDeployments"]) == 1 and paged["nextToken"]
+
+    missing = first[:-3] + "xyz"
+    out = ecs.describe_service_deployments(serviceDeploymentArns=[first, missing])
+    assert [d["serviceDeploymentArn"] for d in out["serviceDeployments"]] == [first]
+    assert out["failures"] == [{"arn": missing, "reason": "MISSING"}]
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=second, stopType="ROLLBACK")
+    assert e.value.response["Error"]["Code"] == "ConflictException"
+    with pytest.raises(ClientError) as e:
+        ecs.list_service_deployments(cluster="prod", service="nope")
+    assert e.value.response["Error"]["Code"] == "ServiceNotFoundException"
+    # a scale alone starts no service deployment
+    ecs.update_service(cluster="prod", service="web", desiredCount=3)
+    assert len(ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]) == 2
+
+
+def test_service_deployment_replaced_by_a_newer_one_is_stopped(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-5s")
+    make_service(ecs, "prod", "web", td1, 1)
+    second = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    third = ecs.update_service(cluster="prod", service="web", taskDefinition=td1, forceNewDeployment=True)["service"][
+        "currentServiceDeployment"
+    ]
+    d2 = sdep(ecs, second)
+    assert d2["status"] == "STOPPED" and d2["stoppedAt"] and d2["finishedAt"]
+    assert d2["statusReason"] == "Replaced by service deployment %s." % third
+    assert sdep_status(ecs, third, "SUCCESSFUL")["status"] == "SUCCESSFUL"
+
+
+def test_circuit_breaker_rollback_in_the_service_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    first = make_service(ecs, "prod", "web", td1, 2, breaker={"enable": True, "rollback": True})
+    rev1 = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    seen = sdep_status(ecs, arn, "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev1
+    assert d["rollback"]["reason"].startswith("Circuit breaker triggered the rollback")
+    assert d["rollback"]["startedAt"] >= d["startedAt"]
+    assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert d["deploymentCircuitBreaker"]["threshold"] == 3
+    assert d["deploymentCircuitBreaker"]["failureCount"] >= 3
+    assert d["finishedAt"] >= d["rollback"]["startedAt"]
+    assert seen["status"] in ("ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="rolled back")
+    assert final["taskDefinition"] == td1
+    assert final["currentServiceDeployment"] == arn  # the rollback is part of the same service deployment
+
+
+def test_circuit_breaker_without_rollback_stops_the_service_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    make_service(ecs, "prod", "web", td1, 1, breaker={"enable": True, "rollback": False})
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    d = sdep_status(ecs, arn, "STOPPED")
+    assert d["statusReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert "rollback" not in d
+
+
+def test_stop_service_deployment_rolls_back(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-20s")
+    first = make_service(ecs, "prod", "web", td1, 2)
+    rev1 = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    sdep_status(ecs, arn, "IN_PROGRESS")
+    assert ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")["serviceDeploymentArn"] == arn
+    d = sdep(ecs, arn)
+    assert d["status"] in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+    # stopping again continues the rollback
+    ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev1
+    assert d["deploymentCircuitBreaker"]["status"] == "DISABLED"
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="rolled back")
+    assert final["taskDefinition"] == td1
+    assert {t["taskDefinitionArn"] for t in service_tasks(ecs, "prod", "web")} == {td1}
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn[:-2] + "zz")
+    assert e.value.response["Error"]["Code"] == "ServiceDeploymentNotFoundException"

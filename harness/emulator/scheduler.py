@@ -72,7 +72,14 @@ class Scheduler:
 
     def schedule(self, svc, now):
         p = svc.primary
+        sd = svc.current_sd
         cb = svc.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        # 0. The service deployment starts, or rolls back when StopServiceDeployment asked.
+        if sd is not None and sd.status == "PENDING":
+            sd.started_at = now
+            sd.set_status(now, "IN_PROGRESS")
+        if sd is not None and sd.status == "ROLLBACK_REQUESTED":
+            p = self.roll_back(svc, sd, now, "Service deployment rolled back because of a stop request.")
         # 1. Deployment circuit breaker (PRIMARY, in progress).
         if p.rollout_state == "IN_PROGRESS" and cb.get("enable") and p.failed_tasks >= svc.breaker_threshold():
             p.rollout_state = "FAILED"
@@ -80,15 +87,16 @@ class Scheduler:
             p.updated_at = now
             svc.add_event(now, "(service %s) (deployment %s) deployment failed: tasks failed to start." % (svc.name, p.id))
             self.note(now, svc, p, "failed", failedTasks=p.failed_tasks, threshold=svc.breaker_threshold())
-            target = svc.last_completed
-            if cb.get("rollback") and target is not None and not p.rollback:
-                svc.add_event(now, "(service %s) rolling back to deployment %s." % (svc.name, target.id))
-                new = Deployment(svc, target.td, now, rollback=True, settings=target)
-                p.status = "ACTIVE"
-                svc.deployments.insert(0, new)
-                self.note(now, svc, p, "rolled-back", to=new.id, target=target.id)
-                self.note(now, svc, new, "started", rollback=True, target=target.id)
-                p = new
+            psd = p.sd
+            if psd is not None and p is psd.rollback_dep:
+                psd.set_status(now, "ROLLBACK_FAILED", "The rollback failed: ECS deployment circuit breaker: tasks failed to start.")
+            elif psd is not None and not psd.finished:
+                psd.breaker_tripped = True
+                if cb.get("rollback"):
+                    p = self.roll_back(svc, psd, now, "Circuit breaker triggered the rollback: tasks failed to start.")
+                else:
+                    psd.set_status(now, "STOPPED", "ECS deployment circuit breaker: tasks failed to start.")
+        hold = sd is not None and sd.target is p and sd.holds_source()
         frozen = p.rollout_state == "FAILED"
 
         d, min_healthy, max_tasks = svc.limits()
@@ -107,6 +115,8 @@ class Scheduler:
             # Older deployments: tasks not yet RUNNING go at once, RUNNING ones while the
             # service keeps minimumHealthyPercent RUNNING.
             old_live = [t for t in live if t.deployment is not p]
+            if hold:
+                old_live = []  # blue/green, linear, canary: blue serves until CLEAN_UP
             to_stop.extend(t for t in old_live if t.last_status != "RUNNING")
             running_left = len([t for t in running if t not in to_stop])
             rank = {dep.id: i for i, dep in enumerate(svc.deployments)}
@@ -133,10 +143,13 @@ class Scheduler:
                     % (svc.name, len(to_stop), " ".join("(task %s)" % t.id for t in to_stop)),
                 )
             # Start PRIMARY tasks within maximumPercent.
-            if svc.status == "ACTIVE" and not frozen:
+            if svc.status == "ACTIVE" and not frozen and not (hold and sd.stage in (None, "RECONCILE_SERVICE", "PRE_SCALE_UP")):
                 live_after = len(live) - len(to_stop)
                 p_live_after = len([t for t in p_live if t not in to_stop])
-                n = max(0, min(d - p_live_after, max_tasks - live_after))
+                room = max_tasks - live_after
+                if hold:  # green scales to 100 % beside blue, whatever maximumPercent says
+                    room = d - p_live_after
+                n = max(0, min(d - p_live_after, room))
                 for _ in range(n):
                     started.append(self.start_service_task(svc, p, now))
                 if started:
@@ -171,6 +184,18 @@ class Scheduler:
         # exit/sleep commands) is RUNNING but never healthy: its deployment cannot
         # complete, so each of its crashes counts for the circuit breaker.
         doomed = any(t.will_exit() for t in active if t.deployment is p and t.is_live())
+        # 3a. The lifecycle stages of a blue/green, linear or canary deployment.
+        if sd is not None and sd.target is p and sd.status == "IN_PROGRESS":
+            before = sd.stage
+            green_ready = p.running_count == d and p.pending_count == 0 and not doomed
+            if sd.advance(now, self.scale, self.minute, green_ready) == "rollback":
+                self.roll_back(svc, sd, now, "A lifecycle hook rolled back the deployment.")
+                return
+            if sd.stage != before:
+                self.note(now, svc, p, "stage", stage=sd.stage, serviceDeployment=sd.arn)
+        psd = p.sd
+        if psd is not None and psd.target is p and not psd.may_complete():
+            others_busy = True
         if (
             svc.status == "ACTIVE"
             and p.rollout_state == "IN_PROGRESS"
@@ -188,6 +213,10 @@ class Scheduler:
             svc.last_completed = p
             svc.add_event(now, "(service %s) (deployment %s) deployment completed." % (svc.name, p.id))
             self.note(now, svc, p, "completed")
+            if psd is not None and p is psd.rollback_dep and psd.status == "ROLLBACK_IN_PROGRESS":
+                psd.set_status(now, "ROLLBACK_SUCCESSFUL")
+            elif psd is not None and p is psd.target and psd.status == "IN_PROGRESS":
+                psd.set_status(now, "SUCCESSFUL", "Service deployment completed.")
         stable = (
             svc.status == "ACTIVE"
             and len(svc.deployments) == 1
@@ -203,6 +232,43 @@ class Scheduler:
         if svc.status == "DRAINING" and not active:
             svc.status = "INACTIVE"
             self.note(now, svc, None, "inactive")
+
+    def roll_back(self, svc, sd, now, reason):
+        """Roll the service deployment `sd` back to the last completed revision; returns
+        the new PRIMARY (the old one when there is nothing to roll back to)."""
+        p = svc.primary
+        if p.rollout_state == "IN_PROGRESS":
+            p.rollout_state = "FAILED"
+            p.rollout_state_reason = reason
+            p.updated_at = now
+        target = svc.last_completed
+        if target is None or target is p:
+            sd.set_status(now, "ROLLBACK_FAILED", reason + " No earlier service revision to roll back to.")
+            return p
+        svc.add_event(now, "(service %s) rolling back to deployment %s." % (svc.name, target.id))
+        if sd.strategy != "ROLLING" and target in svc.deployments:
+            svc.deployments.remove(target)  # blue still runs: it takes production back
+            new = target
+            new.rollback = True
+            new.rollout_state = "IN_PROGRESS"
+            new.rollout_state_reason = "ECS deployment %s in progress." % new.id
+            new.updated_at = now
+        else:
+            new = Deployment(svc, target.td, now, rollback=True, settings=target)
+        for dep in svc.deployments:
+            dep.status = "ACTIVE"
+        new.status = "PRIMARY"
+        svc.deployments.insert(0, new)
+        svc.steady = False
+        new.sd = sd
+        sd.rollback_dep = new
+        sd.rollback = {"reason": reason, "startedAt": now, "serviceRevisionArn": target.revision_arn}
+        if sd.strategy != "ROLLING":
+            sd.test_weight = sd.prod_weight = 0.0
+        sd.set_status(now, "ROLLBACK_IN_PROGRESS", reason)
+        self.note(now, svc, p, "rolled-back", to=new.id, target=target.id, serviceDeployment=sd.arn)
+        self.note(now, svc, new, "started", rollback=True, target=target.id)
+        return new
 
     def start_service_task(self, svc, dep, now):
         ctx = {"region": svc.region, "account": svc.account}

@@ -81,6 +81,8 @@ class Deployment:
         self.rollback = rollback
         self.observed_max_tasks = 0
         self.observed_min_running = None
+        self.sd = None  # the service deployment (strategies.py) this deployment serves
+        self.revision_arn = getattr(settings, "revision_arn", None) if rollback else None
 
     def to_json(self):
         j = {
@@ -171,6 +173,11 @@ class Service:
         self.deployments = [Deployment(self, td, now)]
         self.running_count = 0
         self.pending_count = 0
+        self.service_deployments = []  # strategies.ServiceDeployment, oldest first
+
+    @property
+    def current_sd(self):
+        return self.service_deployments[-1] if self.service_deployments else None
 
     @property
     def primary(self):
@@ -218,6 +225,12 @@ class Service:
             "propagateTags": self.propagate_tags,
             "enableExecuteCommand": self.enable_execute_command,
         }
+        sd = self.current_sd
+        if sd is not None:
+            j["currentServiceDeployment"] = sd.arn
+            j["currentServiceRevisions"] = [
+                {k: v for k, v in sd.revision_summary(dep).items()} for dep in self.deployments if dep.revision_arn
+            ]
         if self.launch_type:
             j["launchType"] = self.launch_type
         if self.capacity_provider_strategy:
