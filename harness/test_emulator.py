@@ -1094,3 +1094,182 @@ def test_stop_service_deployment_rolls_back(emulator, ecs):
     with pytest.raises(ClientError) as e:
         ecs.stop_service_deployment(serviceDeploymentArn=arn[:-2] + "zz")
     assert e.value.response["Error"]["Code"] == "ServiceDeploymentNotFoundException"
+
+
+# ---------------------------------------------------------------------------- blue/green, linear, canary
+
+STAGES = [
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
+
+
+def follow(ecs, arn, until=("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"), timeout=30.0):
+    """Every DescribeServiceDeployments answer until the deployment finishes."""
+    seen = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sdep(ecs, arn)
+        seen.append(d)
+        if d["status"] in until:
+            return seen
+        time.sleep(0.02)
+    raise AssertionError("service deployment not finished: %r" % seen[-1])
+
+
+def stage_notes(url, arn):
+    return [e for e in timeline(url) if e.get("serviceDeployment") == arn and e["event"] == "stage"]
+
+
+def traffic_notes(url, dep_id):
+    return [e for e in timeline(url) if e["deployment"] == dep_id and e["event"] == "traffic"]
+
+
+def test_blue_green_runs_every_stage_and_succeeds_only_after_the_bake(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "minimumHealthyPercent": 100, "maximumPercent": 100}
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2, deploymentConfiguration=cfg)
+    first = wait_for(lambda: stable(ecs, "prod", "web"), timeout=20, what="first deployment")
+    blue = {t["taskArn"] for t in service_tasks(ecs, "prod", "web")}
+    assert len(blue) == 2
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    assert svc["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert svc["deploymentConfiguration"]["bakeTimeInMinutes"] == 1
+    arn = svc["currentServiceDeployment"]
+    green_id = svc["deployments"][0]["id"]
+    seen = follow(ecs, arn)
+    final = seen[-1]
+    assert final["status"] == "SUCCESSFUL"
+    assert final["lifecycleStage"] == "CLEAN_UP"
+    assert final["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    notes = stage_notes(emulator, arn)
+    assert [e["stage"] for e in notes] == STAGES  # no RECONCILE_SERVICE: one revision was ACTIVE
+    at = {e["stage"]: e["time"] for e in notes}
+    # success only after the bake: one minute of bake time is MINUTE emulated seconds
+    assert final["finishedAt"].timestamp() >= at["BAKE_TIME"] + MINUTE * SCALE - 0.01
+    assert at["CLEAN_UP"] - at["BAKE_TIME"] >= MINUTE * SCALE - 0.01
+    for d in seen:
+        stage = d.get("lifecycleStage")
+        src = d["sourceServiceRevisions"][0]
+        tgt = d["targetServiceRevision"]
+        if stage in STAGES[:8]:
+            assert src["runningTaskCount"] == 2, d  # blue keeps serving until CLEAN_UP
+        if stage in ("PRE_SCALE_UP",):
+            assert tgt["runningTaskCount"] + tgt["pendingTaskCount"] == 0, d
+        if stage in ("POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "BAKE_TIME"):
+            assert tgt["runningTaskCount"] == 2, d  # green at 100 % beside blue, maximumPercent notwithstanding
+        if stage in ("PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP"):
+            assert (tgt["requestedTestTrafficWeight"], tgt["requestedProductionTrafficWeight"]) == (0.0, 0.0), d
+        if stage in ("POST_TEST_TRAFFIC_SHIFT",):
+            assert (tgt["requestedTestTrafficWeight"], tgt["requestedProductionTrafficWeight"]) == (100.0, 0.0), d
+            assert src["requestedProductionTrafficWeight"] == 100.0
+        if stage in ("POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"):
+            assert tgt["requestedProductionTrafficWeight"] == 100.0 and src["requestedProductionTrafficWeight"] == 0.0
+    assert {d.get("lifecycleStage") for d in seen} >= {"SCALE_UP", "BAKE_TIME"}
+    assert [e["production"] for e in traffic_notes(emulator, green_id)] == [0.0, 100.0]
+    done = wait_for(lambda: stable(ecs, "prod", "web"), what="steady on green")
+    assert [d["id"] for d in done["deployments"]] == [green_id] and done["taskDefinition"] == td2
+    stopped_blue = {t["taskArn"] for t in service_tasks(ecs, "prod", "web", "STOPPED")}
+    assert blue <= stopped_blue
+    # blue stopped only at CLEAN_UP
+    stops = [t for t in service_tasks(ecs, "prod", "web", "STOPPED") if t["taskArn"] in blue]
+    assert min(t["stoppingAt"].timestamp() for t in stops) >= at["CLEAN_UP"] - 0.01
+    assert first["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+
+
+def test_blue_green_crash_rolls_back_to_blue_which_kept_running(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    cfg = {
+        "strategy": "BLUE_GREEN",
+        "bakeTimeInMinutes": 0,
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+    }
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2, deploymentConfiguration=cfg)
+    first = wait_for(lambda: stable(ecs, "prod", "web"), timeout=20, what="first deployment")
+    blue_id = primary(first)["id"]
+    blue_rev = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    blue = {t["taskArn"] for t in service_tasks(ecs, "prod", "web")}
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    seen = follow(ecs, arn)
+    final = seen[-1]
+    assert final["status"] == "ROLLBACK_SUCCESSFUL"
+    assert final["lifecycleStage"] == "SCALE_UP"  # the stage reached
+    assert final["rollback"]["serviceRevisionArn"] == blue_rev
+    assert final["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert final["deploymentCircuitBreaker"]["failureCount"] >= 3
+    assert final["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    assert any(d["status"] == "ROLLBACK_IN_PROGRESS" for d in seen)
+    done = wait_for(lambda: stable(ecs, "prod", "web"), what="back on blue")
+    assert done["taskDefinition"] == td1
+    assert [d["id"] for d in done["deployments"]] == [blue_id]  # blue takes production back, not relaunched
+    assert {t["taskArn"] for t in service_tasks(ecs, "prod", "web")} == blue
+    assert "(service web) rolling back to deployment %s." % blue_id in messages(done)
+
+
+def test_linear_shifts_production_traffic_in_steps(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {"strategy": "LINEAR", "bakeTimeInMinutes": 0, "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 1}}
+    make_service(ecs, "prod", "web", td1, 2)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    assert svc["deploymentConfiguration"]["linearConfiguration"] == {"stepPercent": 25.0, "stepBakeTimeInMinutes": 1}
+    arn, green_id = svc["currentServiceDeployment"], svc["deployments"][0]["id"]
+    seen = follow(ecs, arn)
+    assert seen[-1]["status"] == "SUCCESSFUL"
+    during = [
+        d["targetServiceRevision"]["requestedProductionTrafficWeight"]
+        for d in seen
+        if d.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"
+    ]
+    assert {25.0, 50.0, 75.0} <= set(during) <= {0.0, 25.0, 50.0, 75.0, 100.0}  # 0 % until the first step
+    assert during == sorted(during)
+    steps = [e for e in traffic_notes(emulator, green_id) if e["production"] > 0]
+    assert [e["production"] for e in steps] == [25.0, 50.0, 75.0, 100.0]
+    for a, b in zip(steps, steps[1:]):
+        assert b["time"] - a["time"] >= MINUTE * SCALE - 0.01  # stepBakeTimeInMinutes between steps
+    assert [e["stage"] for e in stage_notes(emulator, arn)] == STAGES
+
+
+def test_canary_shifts_the_canary_then_the_rest(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {"strategy": "CANARY", "bakeTimeInMinutes": 0, "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}}
+    make_service(ecs, "prod", "web", td1, 2)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    arn, green_id = svc["currentServiceDeployment"], svc["deployments"][0]["id"]
+    seen = follow(ecs, arn)
+    assert seen[-1]["status"] == "SUCCESSFUL"
+    canary = [d for d in seen if d.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"
+              and d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0]
+    assert canary and canary[0]["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 90.0
+    steps = [e for e in traffic_notes(emulator, green_id) if e["production"] > 0]
+    assert [e["production"] for e in steps] == [10.0, 100.0]
+    assert steps[1]["time"] - steps[0]["time"] >= MINUTE * SCALE - 0.01
+
+
+def test_strategy_settings_are_checked(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    make_service(ecs, "prod", "web", td1, 1)
+    for cfg in (
+        {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1441},
+        {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.0}},
+        {"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.0}},
+        {"strategy": "BLUE_GREEN", "lifecycleHooks": [{"targetType": "AWS_LAMBDA", "lifecycleStages": ["POST_SCALE_UP"]}]},
+    ):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration=cfg)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", cfg

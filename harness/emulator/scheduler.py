@@ -24,6 +24,16 @@ there is no rollback), and the service event messages: "has started N tasks",
 tasks failed to start", "rolling back to deployment", "has reached a steady
 state".
 
+It also moves each service deployment (strategies.py): PENDING → IN_PROGRESS;
+SUCCESSFUL when its deployment completes; ROLLBACK_REQUESTED (from
+StopServiceDeployment) → ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL, or
+ROLLBACK_FAILED when the rollback deployment trips the breaker; and, for the
+BLUE_GREEN, LINEAR and CANARY strategies (developer guide, "Amazon ECS blue/green
+service deployments workflow"), the lifecycle stages: green scales to
+desiredCount beside blue from SCALE_UP on, whatever maximumPercent says, blue's
+tasks stay until CLEAN_UP, and the deployment completes only in CLEAN_UP; their
+rollback makes the still-running blue deployment PRIMARY again.
+
 Where it assumes (harness/README.md, "Known differences from real ECS"):
 
 - decisions happen on ticks; capacity is unlimited and placement is not applied;
@@ -186,15 +196,17 @@ class Scheduler:
         doomed = any(t.will_exit() for t in active if t.deployment is p and t.is_live())
         # 3a. The lifecycle stages of a blue/green, linear or canary deployment.
         if sd is not None and sd.target is p and sd.status == "IN_PROGRESS":
-            before = sd.stage
+            before = (sd.stage, sd.test_weight, sd.prod_weight)
             green_ready = p.running_count == d and p.pending_count == 0 and not doomed
             if sd.advance(now, self.scale, self.minute, green_ready) == "rollback":
                 self.roll_back(svc, sd, now, "A lifecycle hook rolled back the deployment.")
                 return
-            if sd.stage != before:
+            if sd.stage != before[0]:
                 self.note(now, svc, p, "stage", stage=sd.stage, serviceDeployment=sd.arn)
+            if (sd.test_weight, sd.prod_weight) != before[1:]:
+                self.note(now, svc, p, "traffic", test=sd.test_weight, production=sd.prod_weight)
         psd = p.sd
-        if psd is not None and psd.target is p and not psd.may_complete():
+        if psd is not None and not psd.may_complete(p, now, self.scale):
             others_busy = True
         if (
             svc.status == "ACTIVE"

@@ -58,8 +58,8 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
   completed revision, whose revision ARN is the old one; a blue/green, linear or
   canary rollback makes the blue deployment PRIMARY again without relaunching it;
   a rollback with no earlier completed revision is ROLLBACK_FAILED;
-- every stage lasts at least STAGE_SECONDS (1 emulated second) so that pollers
-  see it; traffic shifts are instant (no load balancer is modelled), so the
+- every stage, and a blue/green, linear or canary rollback, lasts at least
+  STAGE_SECONDS (1 emulated second) so that pollers see it; traffic shifts are instant (no load balancer is modelled), so the
   weights are what ECS requested;
 - a "minute" of bake time, step bake time and hook timeout is `minute` emulated
   seconds (60 by default, `--minute` on the command line), then × the time scale;
@@ -185,8 +185,17 @@ class ServiceDeployment:
             and self.stage != "CLEAN_UP"
         )
 
-    def may_complete(self):
-        return self.strategy == "ROLLING" or self.status != "IN_PROGRESS" or self.stage == "CLEAN_UP"
+    def may_complete(self, dep, now, scale):
+        """Whether the scheduler may complete `dep`, this service deployment's target or
+        rollback: a blue/green, linear or canary target only in CLEAN_UP, and their
+        rollback (production traffic back to blue) after at least STAGE_SECONDS."""
+        if self.strategy == "ROLLING":
+            return True
+        if dep is self.target and self.status == "IN_PROGRESS":
+            return self.stage == "CLEAN_UP"
+        if dep is self.rollback_dep and self.status == "ROLLBACK_IN_PROGRESS":
+            return now >= self.rollback["startedAt"] + STAGE_SECONDS * scale
+        return True
 
     # ---- API shapes -------------------------------------------------------------------
 
