@@ -1273,3 +1273,77 @@ def test_strategy_settings_are_checked(emulator, ecs):
         with pytest.raises(ClientError) as e:
             ecs.update_service(cluster="prod", service="web", deploymentConfiguration=cfg)
         assert e.value.response["Error"]["Code"] == "InvalidParameterException", cfg
+
+
+# ---------------------------------------------------------------------------- deployment alarms
+
+
+def put_alarm(cw, name):
+    cw.put_metric_alarm(
+        AlarmName=name,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+
+def test_alarm_in_alarm_rolls_back_a_canary_and_is_named(emulator, ecs):
+    cw = client(emulator, "cloudwatch")
+    put_alarm(cw, "web-5xx")
+    put_alarm(cw, "web-latency")
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": 0,
+        "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 10},
+        "alarms": {"alarmNames": ["web-5xx", "web-latency"], "enable": True, "rollback": True},
+    }
+    first = make_service(ecs, "prod", "web", td1, 2)
+    blue_rev = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    assert svc["deploymentConfiguration"]["alarms"] == cfg["alarms"]
+    arn = svc["currentServiceDeployment"]
+    canary = wait_for(
+        lambda: (lambda d: d if d["targetServiceRevision"].get("requestedProductionTrafficWeight") == 10.0 else None)(sdep(ecs, arn)),
+        timeout=15,
+        what="the canary step",
+    )
+    assert canary["alarms"] == {"status": "MONITORING", "alarmNames": ["web-5xx", "web-latency"], "triggeredAlarmNames": []}
+    cw.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="5xx during the canary")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["alarms"]["status"] == "TRIGGERED"
+    assert d["alarms"]["triggeredAlarmNames"] == ["web-5xx"]
+    assert d["rollback"]["reason"] == "CloudWatch alarm(s) web-5xx in ALARM state. Rolling back."
+    assert d["rollback"]["serviceRevisionArn"] == blue_rev
+    assert d["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
+    assert d["deploymentCircuitBreaker"]["status"] == "DISABLED"
+    done = wait_for(lambda: stable(ecs, "prod", "web"), what="back on blue")
+    assert done["taskDefinition"] == td1
+    assert any(m.endswith("deployment failed: alarm detected.") for m in messages(done))
+
+
+def test_alarm_without_rollback_stops_a_rolling_deployment(emulator, ecs):
+    cw = client(emulator, "cloudwatch")
+    put_alarm(cw, "web-5xx")
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-20s")
+    make_service(ecs, "prod", "web", td1, 1)
+    cfg = {"alarms": {"alarmNames": ["web-5xx"], "enable": True, "rollback": False}}
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    arn = svc["currentServiceDeployment"]
+    sdep_status(ecs, arn, "IN_PROGRESS")
+    time.sleep(0.3)
+    assert sdep(ecs, arn)["status"] == "IN_PROGRESS"  # OK alarms change nothing
+    cw.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="test")
+    d = sdep_status(ecs, arn, "STOPPED")
+    assert d["statusReason"] == "CloudWatch alarm(s) web-5xx in ALARM state."
+    assert d["alarms"]["triggeredAlarmNames"] == ["web-5xx"] and "rollback" not in d
+    p = primary(service(ecs, "prod", "web"))
+    assert p["rolloutState"] == "FAILED" and p["taskDefinition"] == td2

@@ -32,7 +32,11 @@ BLUE_GREEN, LINEAR and CANARY strategies (developer guide, "Amazon ECS blue/gree
 service deployments workflow"), the lifecycle stages: green scales to
 desiredCount beside blue from SCALE_UP on, whatever maximumPercent says, blue's
 tasks stay until CLEAN_UP, and the deployment completes only in CLEAN_UP; their
-rollback makes the still-running blue deployment PRIMARY again.
+rollback makes the still-running blue deployment PRIMARY again. Deployment
+alarms (check_alarms, after each tick): an alarm of `deploymentConfiguration.alarms`
+in ALARM in moto's CloudWatch fails the deployment and, with `rollback`, rolls it
+back (developer guide, "How CloudWatch alarms detect Amazon ECS deployment
+failures"); the event is "deployment failed: alarm detected." (assumed wording).
 
 Where it assumes (harness/README.md, "Known differences from real ECS"):
 
@@ -244,6 +248,49 @@ class Scheduler:
         if svc.status == "DRAINING" and not active:
             svc.status = "INACTIVE"
             self.note(now, svc, None, "inactive")
+
+    def check_alarms(self):
+        """Deployment alarms: each ongoing service deployment with `alarms.enable`
+        asks moto's CloudWatch for its alarms' states (outside the lock); one in
+        ALARM fails the deployment, and with `alarms.rollback` rolls it back."""
+        with self.lock:
+            watch = []
+            for svc in self.services.values():
+                sd = svc.current_sd
+                al = (sd.config.get("alarms") or {}) if sd is not None else {}
+                if (
+                    sd is not None
+                    and sd.status == "IN_PROGRESS"
+                    and sd.stage != "CLEAN_UP"
+                    and al.get("enable")
+                    and al.get("alarmNames")
+                ):
+                    ctx = {"access_key": svc.access_key, "region": svc.region}
+                    watch.append((svc, sd, ctx, list(al["alarmNames"]), bool(al.get("rollback"))))
+        for svc, sd, ctx, names, rollback in watch:
+            try:
+                states = self.moto.alarm_states(ctx, names)
+            except (OSError, ValueError):
+                continue
+            in_alarm = [n for n in names if states.get(n) == "ALARM"]
+            if not in_alarm:
+                continue
+            with self.lock:
+                if sd.status != "IN_PROGRESS" or svc.current_sd is not sd or svc.primary is not sd.target:
+                    continue
+                now = time.time()
+                p = svc.primary
+                sd.triggered_alarms = in_alarm
+                reason = "CloudWatch alarm(s) %s in ALARM state." % ", ".join(in_alarm)
+                svc.add_event(now, "(service %s) (deployment %s) deployment failed: alarm detected." % (svc.name, p.id))
+                self.note(now, svc, p, "alarm", alarms=in_alarm, serviceDeployment=sd.arn)
+                if rollback:
+                    self.roll_back(svc, sd, now, reason + " Rolling back.")
+                else:
+                    p.rollout_state = "FAILED"
+                    p.rollout_state_reason = reason
+                    p.updated_at = now
+                    sd.set_status(now, "STOPPED", reason)
 
     def roll_back(self, svc, sd, now, reason):
         """Roll the service deployment `sd` back to the last completed revision; returns

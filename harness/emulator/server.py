@@ -384,6 +384,7 @@ def main(argv=None):
             while not stop.is_set():
                 try:
                     emu.tick()
+                    emu.check_alarms()
                 except Exception:
                     traceback.print_exc()
                 stop.wait(emu.tick_interval)

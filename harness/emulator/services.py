@@ -135,6 +135,7 @@ class Service:
     def __init__(self, ctx, cluster_name, cluster_arn, params, td, now):
         self.region = ctx["region"]
         self.account = ctx["account"]
+        self.access_key = ctx.get("access_key") or "test"  # for the CloudWatch alarm look-ups
         self.cluster_name = cluster_name
         self.cluster_arn = cluster_arn
         self.name = params["serviceName"]

@@ -38,6 +38,10 @@ Reproduces, from the ECS developer guide and API reference:
   bakeTimeInMinutes) and CLEAN_UP (blue scales to 0; then SUCCESSFUL). A failure
   before the end (circuit breaker, StopServiceDeployment) rolls back: production
   traffic goes back to blue, which is still running, and green scales in.
+- the developer guide's "How CloudWatch alarms detect Amazon ECS deployment
+  failures": `alarms` with `enable` are watched while the deployment is in
+  progress (the scheduler's check_alarms asks moto's CloudWatch); an alarm in
+  ALARM fails it, names it in triggeredAlarmNames, and with `rollback` rolls back;
 - `DeploymentLifecycleHook` / `DeploymentLifecycleHookDetail` and
   ContinueServiceDeployment: a PAUSE hook at a stage pauses the deployment there
   (hook status AWAITING_ACTION, expiresAt after timeoutConfiguration.
