@@ -1347,3 +1347,95 @@ def test_alarm_without_rollback_stops_a_rolling_deployment(emulator, ecs):
     assert d["alarms"]["triggeredAlarmNames"] == ["web-5xx"] and "rollback" not in d
     p = primary(service(ecs, "prod", "web"))
     assert p["rolloutState"] == "FAILED" and p["taskDefinition"] == td2
+
+
+# ---------------------------------------------------------------------------- lifecycle hooks
+
+
+def awaiting(ecs, arn, stage, timeout=15.0):
+    def check():
+        d = sdep(ecs, arn)
+        hooks = [h for h in d.get("lifecycleHookDetails", []) if h["status"] == "AWAITING_ACTION"]
+        return (d, hooks[0]) if hooks and d.get("lifecycleStage") == stage else None
+
+    return wait_for(check, timeout=timeout, what="a pause at %s" % stage)
+
+
+def test_pause_hook_waits_for_continue(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    make_service(ecs, "prod", "web", td1, 2)
+    cfg = {
+        "strategy": "BLUE_GREEN",
+        "bakeTimeInMinutes": 0,
+        "lifecycleHooks": [
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}},
+            {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke", "roleArn": "arn:aws:iam::123456789012:role/hooks", "lifecycleStages": ["POST_SCALE_UP"]},
+        ],
+    }
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    assert svc["deploymentConfiguration"]["lifecycleHooks"] == cfg["lifecycleHooks"]
+    arn = svc["currentServiceDeployment"]
+    d, hook = awaiting(ecs, arn, "POST_TEST_TRAFFIC_SHIFT")
+    assert hook["hookId"].startswith("ecs-pause-") and hook["targetType"] == "PAUSE" and "targetArn" not in hook
+    assert hook["timeoutAction"] == "ROLLBACK"
+    assert hook["expiresAt"].timestamp() > time.time() + 50 * MINUTE * SCALE
+    lam = [h for h in d["lifecycleHookDetails"] if h["targetType"] == "AWS_LAMBDA"]
+    assert lam and lam[0]["status"] == "SUCCEEDED" and lam[0]["targetArn"].endswith(":function:smoke")
+    time.sleep(4 * SCALE)  # well past a stage's one second: still paused
+    d = sdep(ecs, arn)
+    assert d["status"] == "IN_PROGRESS" and d["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
+    assert d["targetServiceRevision"]["requestedTestTrafficWeight"] == 100.0
+    assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    with pytest.raises(ClientError) as e:
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId="ecs-pause-nope", action="CONTINUE")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    out = ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    assert out["serviceDeploymentArn"] == arn
+    d = sdep_status(ecs, arn, "SUCCESSFUL")
+    assert [h["status"] for h in d["lifecycleHookDetails"] if h["hookId"] == hook["hookId"]] == ["SUCCEEDED"]
+    with pytest.raises(ClientError) as e:  # no longer awaiting
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="steady on green")
+    assert final["taskDefinition"] == td2
+
+
+def test_pause_hook_rollback_and_timeout(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    td3 = register(ecs, "web", "web:v3")
+    first = make_service(ecs, "prod", "web", td1, 1)
+    rev1 = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    pause = lambda stage, **timeout: {"targetType": "PAUSE", "lifecycleStages": [stage], "timeoutConfiguration": timeout}
+    # ROLLBACK from ContinueServiceDeployment
+    cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [pause("POST_SCALE_UP")]}
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]["currentServiceDeployment"]
+    _, hook = awaiting(ecs, arn, "POST_SCALE_UP")
+    assert hook["timeoutAction"] == "ROLLBACK"  # the default
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="ROLLBACK")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev1 and d["lifecycleStage"] == "POST_SCALE_UP"
+    assert d["lifecycleHookDetails"][0]["status"] == "FAILED"
+    assert wait_for(lambda: stable(ecs, "prod", "web"), what="back on v1")["taskDefinition"] == td1
+    # a timeout takes the timeout action: CONTINUE, before each canary step
+    cfg = {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": 0,
+        "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 0},
+        "lifecycleHooks": [pause("PRE_PRODUCTION_TRAFFIC_SHIFT", timeoutInMinutes=1, action="CONTINUE")],
+    }
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td3, deploymentConfiguration=cfg)["service"]["currentServiceDeployment"]
+    d = sdep_status(ecs, arn, "SUCCESSFUL", timeout=20)
+    hooks = d["lifecycleHookDetails"]
+    assert [h["status"] for h in hooks] == ["TIMED_OUT", "TIMED_OUT"]  # before 20 %, before 100 %
+    steps = [e for e in traffic_notes(emulator, primary(service(ecs, "prod", "web"))["id"]) if e["production"] > 0]
+    assert [e["production"] for e in steps] == [20.0, 100.0]
+    assert steps[1]["time"] - steps[0]["time"] >= MINUTE * SCALE - 0.01  # the second pause's timeout
+    # PAUSE at a traffic shift stage is refused, as the guide lists it for none
+    for stage in ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"lifecycleHooks": [pause(stage)]})
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -9,7 +9,12 @@ InvalidParameterException, UnsupportedFeatureException) and the ranges that the
 API reference gives for `DeploymentConfiguration`: `strategy` one of ROLLING,
 BLUE_GREEN, LINEAR, CANARY; `bakeTimeInMinutes`, `stepBakeTimeInMinutes` and
 `canaryBakeTimeInMinutes` 0-1440; `stepPercent` 3.0-100.0; `canaryPercent`
-0.1-100.0; an AWS_LAMBDA hook needs `hookTargetArn`. The service deployments
+0.1-100.0; an AWS_LAMBDA hook needs `hookTargetArn`; hook stages are
+DeploymentLifecycleHookStage's, and PAUSE only at the stages that the developer
+guide's "Pause hooks for Amazon ECS service deployments" lists (not
+TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT). ContinueServiceDeployment needs
+the hook AWAITING_ACTION and the deployment IN_PROGRESS
+(continue-service-deployment.html). The service deployments
 themselves, their statuses and stages are strategies.py's; the scheduler
 (scheduler.py) moves them.
 
@@ -29,7 +34,18 @@ import json
 import time
 
 from .common import EcsError, last_segment
-from .strategies import FINISHED, STRATEGIES
+from .strategies import STRATEGIES
+
+# botocore's DeploymentLifecycleHookStage, and the stages the developer guide's
+# "Pause hooks for Amazon ECS service deployments" lists as valid for PAUSE.
+HOOK_STAGES = (
+    "RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT",
+)
+PAUSE_STAGES = (
+    "RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT",
+)
 
 
 def page(items, params, default_max, limit):
@@ -74,8 +90,18 @@ def validate_deployment_configuration(dc):
         if c.get(key) is not None and not 0 <= int(c[key]) <= 1440:
             raise EcsError("InvalidParameterException", "%s must be between 0 and 1440." % key)
     for hook in dc.get("lifecycleHooks") or []:
-        if (hook.get("targetType") or "AWS_LAMBDA") == "AWS_LAMBDA" and not hook.get("hookTargetArn"):
+        target_type = hook.get("targetType") or "AWS_LAMBDA"
+        if target_type not in ("AWS_LAMBDA", "PAUSE"):
+            raise EcsError("InvalidParameterException", "targetType must be AWS_LAMBDA or PAUSE.")
+        if target_type == "AWS_LAMBDA" and not hook.get("hookTargetArn"):
             raise EcsError("InvalidParameterException", "hookTargetArn is required for an AWS_LAMBDA lifecycle hook.")
+        if not hook.get("lifecycleStages"):
+            raise EcsError("InvalidParameterException", "lifecycleStages can not be empty.")
+        for stage in hook["lifecycleStages"]:
+            if stage not in HOOK_STAGES:
+                raise EcsError("InvalidParameterException", "Invalid lifecycle stage %s." % stage)
+            if target_type == "PAUSE" and stage not in PAUSE_STAGES:
+                raise EcsError("InvalidParameterException", "A PAUSE hook can not be used at %s." % stage)
 
 
 class ServiceDeploymentsApi:
@@ -161,7 +187,7 @@ class ServiceDeploymentsApi:
             hook = [h for h in sd.hooks if h["hookId"] == hook_id]
             if not hook:
                 raise EcsError("InvalidParameterException", "No lifecycle hook %s in this service deployment." % hook_id)
-            if sd.status in FINISHED or hook[0]["status"] != "AWAITING_ACTION":
+            if sd.status != "IN_PROGRESS" or hook[0]["status"] != "AWAITING_ACTION":
                 raise EcsError("InvalidParameterException", "The lifecycle hook %s is not awaiting an action." % hook_id)
             sd.pending_action = (action, hook_id)
             self.note(time.time(), sd.svc, sd.target, "hook-" + action.lower(), hookId=hook_id)

@@ -42,13 +42,19 @@ Reproduces, from the ECS developer guide and API reference:
   failures": `alarms` with `enable` are watched while the deployment is in
   progress (the scheduler's check_alarms asks moto's CloudWatch); an alarm in
   ALARM fails it, names it in triggeredAlarmNames, and with `rollback` rolls back;
-- `DeploymentLifecycleHook` / `DeploymentLifecycleHookDetail` and
-  ContinueServiceDeployment: a PAUSE hook at a stage pauses the deployment there
-  (hook status AWAITING_ACTION, expiresAt after timeoutConfiguration.
-  timeoutInMinutes, default 1440, then timeoutConfiguration.action, default
-  ROLLBACK) until ContinueServiceDeployment(serviceDeploymentArn, hookId, action
-  CONTINUE | ROLLBACK); a PRE_PRODUCTION_TRAFFIC_SHIFT hook runs before each
-  production traffic step.
+- `DeploymentLifecycleHook` / `DeploymentLifecycleHookDetail`, the developer
+  guide's "Pause hooks for Amazon ECS service deployments"
+  (developerguide/pause-lifecycle-hooks.html) and "Continuing service
+  deployments" (continue-service-deployment.html): a PAUSE hook at a stage
+  pauses the deployment there with a new hookId (`ecs-pause-…`), hook status
+  AWAITING_ACTION and expiresAt after timeoutConfiguration.timeoutInMinutes
+  (default 1440), until ContinueServiceDeployment(serviceDeploymentArn, hookId,
+  action CONTINUE | ROLLBACK) or the timeout, which takes
+  timeoutConfiguration.action (default ROLLBACK). PAUSE is allowed at
+  RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, POST_TEST_TRAFFIC_SHIFT,
+  PRE_PRODUCTION_TRAFFIC_SHIFT and POST_PRODUCTION_TRAFFIC_SHIFT (the guide's
+  valid values); a PRE_PRODUCTION_TRAFFIC_SHIFT hook runs before every
+  production traffic step (for linear and canary, each step).
 
 Where it assumes (harness/README.md, "Known differences from real ECS"):
 
@@ -69,11 +75,17 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
   seconds (60 by default, `--minute` on the command line), then × the time scale;
 - AWS_LAMBDA hooks are not invoked (moto cannot run Lambda without Docker): they
   are recorded SUCCEEDED at once; stopType ABORT is refused as not supported;
+- a hook resolved with CONTINUE is SUCCEEDED, with ROLLBACK FAILED, and a hook
+  past expiresAt TIMED_OUT; hooks of a ROLLING deployment are stored, not run
+  (the guide says pause hooks work with rolling too, but does not say at which
+  stages a rolling deployment passes);
 - service revision ARNs are `service-revision/CLUSTER/SERVICE/` plus 19 digits.
 """
 
+import base64
 import copy
 import math
+import os
 import random
 import string
 import uuid
@@ -94,6 +106,13 @@ def new_revision_arn(svc):
 def new_service_deployment_id():
     alphabet = string.ascii_letters + string.digits
     return "".join(random.choice(alphabet) for _ in range(8)) + "-" + "".join(random.choice(alphabet) for _ in range(12))
+
+
+def new_hook_id(target_type):
+    """Like the developer guide's example `ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw`."""
+    if target_type == "PAUSE":
+        return "ecs-pause-" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    return uuid.uuid4().hex
 
 
 def production_steps(cfg):
@@ -298,7 +317,7 @@ class ServiceDeployment:
             target_type = hook.get("targetType") or "AWS_LAMBDA"
             timeout = hook.get("timeoutConfiguration") or {}
             detail = {
-                "hookId": uuid.uuid4().hex,
+                "hookId": new_hook_id(target_type),
                 "targetType": target_type,
                 "targetArn": hook.get("hookTargetArn") if target_type == "AWS_LAMBDA" else None,
                 "status": "AWAITING_ACTION" if target_type == "PAUSE" else "SUCCEEDED",
