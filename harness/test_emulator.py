@@ -1038,6 +1038,16 @@ def test_service_deployment_replaced_by_a_newer_one_is_stopped(emulator, ecs):
     assert sdep_status(ecs, third, "SUCCESSFUL")["status"] == "SUCCESSFUL"
 
 
+def test_deleting_the_service_stops_its_service_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    make_service(ecs, "prod", "web", register(ecs, "web", "web:v1"), 1)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, "web", "web:v2-slow-20s"))["service"]
+    arn = svc["currentServiceDeployment"]
+    ecs.delete_service(cluster="prod", service="web", force=True)
+    d = sdep(ecs, arn)
+    assert d["status"] == "STOPPED" and d["statusReason"] == "The service was deleted."
+
+
 def test_circuit_breaker_rollback_in_the_service_deployment(emulator, ecs):
     ecs.create_cluster(clusterName="prod")
     td1 = register(ecs, "web", "web:v1")

@@ -323,6 +323,9 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
             svc.status = "DRAINING"
             svc.desired_count = 0
             svc.steady = False
+            sd = svc.current_sd
+            if sd is not None and not sd.finished:
+                sd.set_status(now, "STOPPED", "The service was deleted.")
             self.note(now, svc, None, "deleted")
             return {"service": svc.to_json()}
 

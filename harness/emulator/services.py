@@ -8,7 +8,9 @@ least ceil(D × minimumHealthyPercent / 100) tasks RUNNING and at most
 floor(D × maximumPercent / 100) tasks PROVISIONING, PENDING or RUNNING. The
 deployment circuit breaker's failure threshold is the developer guide's
 max(3, min(200, ceil(D / 2))). Deployment ids look like ECS's: `ecs-svc/` plus 19
-digits.
+digits. A service also shows its current service deployment
+(`currentServiceDeployment`) and its revisions (`currentServiceRevisions`), from
+strategies.py.
 
 The scheduler (scheduler.py) decides what happens to them; the API (api.py)
 creates and changes them.

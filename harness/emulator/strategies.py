@@ -63,7 +63,8 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
   for blue/green, linear and canary);
 - a circuit-breaker failure without rollback ends the service deployment
   STOPPED, with the breaker's reason; a service deployment that a newer one
-  replaces ends STOPPED too ("replaced by service deployment ...");
+  replaces ends STOPPED too ("Replaced by service deployment ARN."), and so does
+  one whose service is deleted ("The service was deleted.");
 - a rolling rollback starts a new ECS deployment (`deployments[]`) on the last
   completed revision, whose revision ARN is the old one; a blue/green, linear or
   canary rollback makes the blue deployment PRIMARY again without relaunching it;
