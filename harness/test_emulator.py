@@ -1449,3 +1449,38 @@ def test_pause_hook_rollback_and_timeout(emulator, ecs):
         with pytest.raises(ClientError) as e:
             ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"lifecycleHooks": [pause(stage)]})
         assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+# ---------------------------------------------------------------------------- early success criteria
+
+
+def test_early_success_criteria_end_a_rolling_deployment_before_it_completes(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    make_service(ecs, "prod", "web", td1, 4, minimum=50, maximum=100)
+    for cleanup, image in (("DEFERRED", "web:v2"), ("BLOCKING", "web:v3")):
+        cfg = {"earlySuccessCriteria": {"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": cleanup}}
+        svc = ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, "web", image), deploymentConfiguration=cfg)["service"]
+        assert svc["deploymentConfiguration"]["earlySuccessCriteria"] == cfg["earlySuccessCriteria"]
+        arn, dep_id = svc["currentServiceDeployment"], svc["deployments"][0]["id"]
+        d = sdep_status(ecs, arn, "SUCCESSFUL")
+        assert d["statusReason"] == "Service deployment met its early success criteria."
+        wait_for(lambda: stable(ecs, "prod", "web"), what="rollout finished in the background")
+        tl = timeline(emulator)
+        early = [e for e in tl if e["event"] == "early-success" and e["serviceDeployment"] == arn][0]
+        completed = [e for e in tl if e["event"] == "completed" and e["deployment"] == dep_id][0]
+        assert early["time"] < completed["time"], cleanup
+        assert early["healthy"] == 2
+        if cleanup == "DEFERRED":
+            assert early["sourceTasksLeft"] > 0  # old tasks removed after success
+        else:
+            assert early["sourceTasksLeft"] == 0
+        assert d["finishedAt"].timestamp() <= completed["time"] + 0.001
+    for cfg in (
+        {"strategy": "CANARY", "earlySuccessCriteria": {"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": "BLOCKING"}},
+        {"earlySuccessCriteria": {"enable": True, "healthyPercent": 50}},
+        {"minimumHealthyPercent": 75, "earlySuccessCriteria": {"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": "DEFERRED"}},
+    ):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration=cfg)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", cfg

@@ -14,7 +14,12 @@ DeploymentLifecycleHookStage's, and PAUSE only at the stages that the developer
 guide's "Pause hooks for Amazon ECS service deployments" lists (not
 TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT). ContinueServiceDeployment needs
 the hook AWAITING_ACTION and the deployment IN_PROGRESS
-(continue-service-deployment.html). The service deployments
+(continue-service-deployment.html). `earlySuccessCriteria` with `enable` needs
+`healthyPercent` (0-100, at least minimumHealthyPercent) and
+`sourceServiceRevisionCleanup` (BLOCKING, DEFERRED), and the ROLLING strategy
+(the API reference calls it "the early success criteria configuration for a
+rolling deployment"; assumed: refused with the others). The strategy and
+minimumHealthyPercent checked are those given in the same request. The service deployments
 themselves, their statuses and stages are strategies.py's; the scheduler
 (scheduler.py) moves them.
 
@@ -89,6 +94,20 @@ def validate_deployment_configuration(dc):
     for c, key in ((lc, "stepBakeTimeInMinutes"), (cc, "canaryBakeTimeInMinutes")):
         if c.get(key) is not None and not 0 <= int(c[key]) <= 1440:
             raise EcsError("InvalidParameterException", "%s must be between 0 and 1440." % key)
+    esc = dc.get("earlySuccessCriteria") or {}
+    if esc.get("enable"):
+        if strategy not in (None, "ROLLING"):
+            raise EcsError("InvalidParameterException", "earlySuccessCriteria is supported only with the ROLLING strategy.")
+        hp = esc.get("healthyPercent")
+        if hp is None or esc.get("sourceServiceRevisionCleanup") not in ("BLOCKING", "DEFERRED"):
+            raise EcsError(
+                "InvalidParameterException",
+                "earlySuccessCriteria needs healthyPercent and sourceServiceRevisionCleanup (BLOCKING or DEFERRED).",
+            )
+        if not 0 <= int(hp) <= 100:
+            raise EcsError("InvalidParameterException", "earlySuccessCriteria.healthyPercent must be between 0 and 100.")
+        if dc.get("minimumHealthyPercent") is not None and int(hp) < int(dc["minimumHealthyPercent"]):
+            raise EcsError("InvalidParameterException", "earlySuccessCriteria.healthyPercent must be at least minimumHealthyPercent.")
     for hook in dc.get("lifecycleHooks") or []:
         target_type = hook.get("targetType") or "AWS_LAMBDA"
         if target_type not in ("AWS_LAMBDA", "PAUSE"):

@@ -32,7 +32,11 @@ BLUE_GREEN, LINEAR and CANARY strategies (developer guide, "Amazon ECS blue/gree
 service deployments workflow"), the lifecycle stages: green scales to
 desiredCount beside blue from SCALE_UP on, whatever maximumPercent says, blue's
 tasks stay until CLEAN_UP, and the deployment completes only in CLEAN_UP; their
-rollback makes the still-running blue deployment PRIMARY again. Deployment
+rollback makes the still-running blue deployment PRIMARY again. A rolling
+deployment with `earlySuccessCriteria` (API reference,
+DeploymentEarlySuccessCriteria) is SUCCESSFUL once healthyPercent of desiredCount
+run healthy and bakeTimeInMinutes has passed, after the old tasks are gone
+(BLOCKING) or before (DEFERRED), while the rollout goes on to 100 %. Deployment
 alarms (check_alarms, after each tick): an alarm of `deploymentConfiguration.alarms`
 in ALARM in moto's CloudWatch fails the deployment and, with `rollback`, rolls it
 back (developer guide, "How CloudWatch alarms detect Amazon ECS deployment
@@ -58,6 +62,7 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
   20000 overall.
 """
 
+import math
 import time
 
 from .scenarios import container_plans
@@ -209,6 +214,9 @@ class Scheduler:
                 self.note(now, svc, p, "stage", stage=sd.stage, serviceDeployment=sd.arn)
             if (sd.test_weight, sd.prod_weight) != before[1:]:
                 self.note(now, svc, p, "traffic", test=sd.test_weight, production=sd.prod_weight)
+        # 3b. Early success criteria of a rolling deployment.
+        if sd is not None and sd.target is p and sd.status == "IN_PROGRESS" and sd.strategy == "ROLLING":
+            self.early_success(svc, sd, p, d, active, others_busy, now)
         psd = p.sd
         if psd is not None and not psd.may_complete(p, now, self.scale):
             others_busy = True
@@ -291,6 +299,27 @@ class Scheduler:
                     p.rollout_state_reason = reason
                     p.updated_at = now
                     sd.set_status(now, "STOPPED", reason)
+
+    def early_success(self, svc, sd, p, d, active, others_busy, now):
+        """`earlySuccessCriteria`: SUCCESSFUL once healthyPercent of desiredCount run
+        healthy and bakeTimeInMinutes has passed since, after the source revisions'
+        tasks are gone (BLOCKING) or before (DEFERRED); the rollout goes on."""
+        esc = sd.config.get("earlySuccessCriteria") or {}
+        if not esc.get("enable"):
+            return
+        healthy = len([t for t in active if t.deployment is p and t.last_status == "RUNNING" and not t.will_exit()])
+        if healthy < math.ceil(d * int(esc.get("healthyPercent") or 0) / 100.0):
+            return
+        if sd.early_at is None:
+            sd.early_at = now
+        bake = int(sd.config.get("bakeTimeInMinutes") or 0)
+        if now < sd.early_at + bake * self.minute * self.scale:
+            return
+        if esc.get("sourceServiceRevisionCleanup") != "DEFERRED" and others_busy:
+            return
+        sources_left = len([t for t in active if t.deployment is not p and (t.is_live() or t.is_stopping())])
+        sd.set_status(now, "SUCCESSFUL", "Service deployment met its early success criteria.")
+        self.note(now, svc, p, "early-success", serviceDeployment=sd.arn, healthy=healthy, sourceTasksLeft=sources_left)
 
     def roll_back(self, svc, sd, now, reason):
         """Roll the service deployment `sd` back to the last completed revision; returns

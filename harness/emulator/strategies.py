@@ -38,6 +38,12 @@ Reproduces, from the ECS developer guide and API reference:
   bakeTimeInMinutes) and CLEAN_UP (blue scales to 0; then SUCCESSFUL). A failure
   before the end (circuit breaker, StopServiceDeployment) rolls back: production
   traffic goes back to blue, which is still running, and green scales in.
+- the API reference's `DeploymentEarlySuccessCriteria` (rolling only): with
+  `enable`, the service deployment is SUCCESSFUL once `healthyPercent` of
+  desiredCount tasks of the target revision run healthy and `bakeTimeInMinutes`
+  has passed since; `sourceServiceRevisionCleanup` BLOCKING waits for the source
+  revisions' tasks to be gone first, DEFERRED does not. ECS goes on scaling the
+  target to 100 % (the ECS deployment completes later, as before);
 - the developer guide's "How CloudWatch alarms detect Amazon ECS deployment
   failures": `alarms` with `enable` are watched while the deployment is in
   progress (the scheduler's check_alarms asks moto's CloudWatch); an alarm in
@@ -158,6 +164,7 @@ class ServiceDeployment:
         self.rollback = None
         self.rollback_dep = None
         self.breaker_tripped = False
+        self.early_at = None  # when earlySuccessCriteria.healthyPercent was first met
         self.triggered_alarms = []
         self.stage = None
         self.stage_entered = None
