@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR = os.path.join(HERE, "ecs_emulator.py")
 SCALE = 0.2  # one emulated second is 0.2 s
+MINUTE = 5.0  # emulated seconds per minute of bake time: one bake minute is 1 s
 OWNED = [
     "CreateService",
     "UpdateService",
@@ -34,6 +35,10 @@ OWNED = [
     "DescribeTasks",
     "ListTasks",
     "StopTask",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "StopServiceDeployment",
+    "ContinueServiceDeployment",
 ]
 
 
@@ -85,7 +90,7 @@ def stop_process(proc, err):
 def emulator():
     logdir = tempfile.mkdtemp(prefix="ecs-emulator-test-")
     proc, url, err = start_process(
-        [sys.executable, EMULATOR, "--port", "0", "--time-scale", str(SCALE)],
+        [sys.executable, EMULATOR, "--port", "0", "--time-scale", str(SCALE), "--minute", str(MINUTE)],
         os.path.join(logdir, "stderr.log"),
     )
     yield url
@@ -730,6 +735,14 @@ def test_every_call_reaches_moto_recorder(emulator, ecs):
         ecs.describe_tasks(cluster="rec", tasks=[run["taskArn"]])
         ecs.list_tasks(cluster="rec", serviceName="web")
         ecs.stop_task(cluster="rec", task=run["taskArn"])
+        sd_arn = ecs.list_service_deployments(cluster="rec", service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
+        ecs.describe_service_deployments(serviceDeploymentArns=[sd_arn])
+        for call in (
+            lambda: ecs.stop_service_deployment(serviceDeploymentArn=sd_arn, stopType="ROLLBACK"),
+            lambda: ecs.continue_service_deployment(serviceDeploymentArn=sd_arn, hookId="nope", action="CONTINUE"),
+        ):
+            with pytest.raises(ClientError):  # finished, no such hook: the emulator's errors, after moto saw it
+                call()
         ecs.delete_service(cluster="rec", service="web")
         with pytest.raises(ClientError):
             ecs.describe_services(cluster="no-such-cluster", services=["web"])
@@ -927,3 +940,547 @@ def test_eventual_consistency_describe_services_lags_update_service(emulator, ec
     # /_emulator/reset restores the command line's lag (0)
     requests.post(emulator + "/_emulator/reset", timeout=30)
     assert requests.get(emulator + "/_emulator/consistency", timeout=10).json() == {"describeServicesLag": 0.0}
+
+
+# ---------------------------------------------------------------------------- service deployments
+
+
+def sdep(ecs, arn):
+    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+
+def sdep_status(ecs, arn, *statuses, timeout=15.0):
+    return wait_for(
+        lambda: (lambda d: d if d["status"] in statuses else None)(sdep(ecs, arn)),
+        timeout=timeout,
+        what="service deployment %s" % "/".join(statuses),
+    )
+
+
+def test_service_deployments_api_follows_a_rolling_update(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-2s")
+    created = ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2)["service"]
+    first = created["currentServiceDeployment"]
+    assert first.startswith("arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/")
+    wait_for(lambda: stable(ecs, "prod", "web"), what="steady")
+    d1 = sdep_status(ecs, first, "SUCCESSFUL")
+    assert d1["sourceServiceRevisions"] == []
+    rev1 = d1["targetServiceRevision"]["arn"]
+    assert rev1.startswith("arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/")
+    assert d1["targetServiceRevision"]["runningTaskCount"] == 2
+    assert "lifecycleStage" not in d1  # rolling: no stages
+    assert d1["deploymentCircuitBreaker"] == {"status": "DISABLED", "failureCount": 0, "threshold": 3}
+    assert d1["alarms"]["status"] == "DISABLED"
+    assert d1["createdAt"] <= d1["startedAt"] <= d1["finishedAt"]
+
+    t0 = time.time()
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    second = svc["currentServiceDeployment"]
+    assert second != first
+    d2 = sdep(ecs, second)
+    assert d2["status"] in ("PENDING", "IN_PROGRESS")
+    assert "finishedAt" not in d2
+    d2 = sdep_status(ecs, second, "IN_PROGRESS")
+    assert [r["arn"] for r in d2["sourceServiceRevisions"]] == [rev1]
+    rev2 = d2["targetServiceRevision"]["arn"]
+    assert rev2 != rev1
+    assert d2["deploymentConfiguration"]["maximumPercent"] == 200
+    d2 = sdep_status(ecs, second, "SUCCESSFUL")
+    assert d2["finishedAt"] >= d2["startedAt"]
+    assert d2["targetServiceRevision"]["runningTaskCount"] == 2
+    assert d2["sourceServiceRevisions"][0]["runningTaskCount"] == 0
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="steady")
+    assert final["currentServiceDeployment"] == second
+    assert [r["arn"] for r in final["currentServiceRevisions"]] == [rev2]
+
+    listed = ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]
+    assert [b["serviceDeploymentArn"] for b in listed] == [second, first]  # newest first
+    assert listed[0]["targetServiceRevisionArn"] == rev2 and listed[0]["status"] == "SUCCESSFUL"
+    assert listed[0]["serviceArn"] == final["serviceArn"] and listed[0]["clusterArn"] == final["clusterArn"]
+    after = ecs.list_service_deployments(cluster="prod", service="web", createdAt={"after": t0 - 0.001})
+    assert [b["serviceDeploymentArn"] for b in after["serviceDeployments"]] == [second]
+    before = ecs.list_service_deployments(cluster="prod", service="web", createdAt={"before": t0 - 0.001})
+    assert [b["serviceDeploymentArn"] for b in before["serviceDeployments"]] == [first]
+    none = ecs.list_service_deployments(cluster="prod", service="web", status=["IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])
+    assert none["serviceDeployments"] == []
+    paged = ecs.list_service_deployments(cluster="prod", service="web", maxResults=1)
+    assert len(paged["serviceDeployments"]) == 1 and paged["nextToken"]
+
+    missing = first[:-3] + "xyz"
+    out = ecs.describe_service_deployments(serviceDeploymentArns=[first, missing])
+    assert [d["serviceDeploymentArn"] for d in out["serviceDeployments"]] == [first]
+    assert out["failures"] == [{"arn": missing, "reason": "MISSING"}]
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=second, stopType="ROLLBACK")
+    assert e.value.response["Error"]["Code"] == "ConflictException"
+    with pytest.raises(ClientError) as e:
+        ecs.list_service_deployments(cluster="prod", service="nope")
+    assert e.value.response["Error"]["Code"] == "ServiceNotFoundException"
+    # a scale alone starts no service deployment
+    ecs.update_service(cluster="prod", service="web", desiredCount=3)
+    assert len(ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]) == 2
+
+
+def test_service_deployment_replaced_by_a_newer_one_is_stopped(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-5s")
+    make_service(ecs, "prod", "web", td1, 1)
+    second = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    third = ecs.update_service(cluster="prod", service="web", taskDefinition=td1, forceNewDeployment=True)["service"][
+        "currentServiceDeployment"
+    ]
+    d2 = sdep(ecs, second)
+    assert d2["status"] == "STOPPED" and d2["stoppedAt"] and d2["finishedAt"]
+    assert d2["statusReason"] == "Replaced by service deployment %s." % third
+    assert sdep_status(ecs, third, "SUCCESSFUL")["status"] == "SUCCESSFUL"
+
+
+def test_deleting_the_service_stops_its_service_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    make_service(ecs, "prod", "web", register(ecs, "web", "web:v1"), 1)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, "web", "web:v2-slow-20s"))["service"]
+    arn = svc["currentServiceDeployment"]
+    ecs.delete_service(cluster="prod", service="web", force=True)
+    d = sdep(ecs, arn)
+    assert d["status"] == "STOPPED" and d["statusReason"] == "The service was deleted."
+
+
+def test_circuit_breaker_rollback_in_the_service_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    first = make_service(ecs, "prod", "web", td1, 2, breaker={"enable": True, "rollback": True})
+    rev1 = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    seen = sdep_status(ecs, arn, "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev1
+    assert d["rollback"]["reason"].startswith("Circuit breaker triggered the rollback")
+    assert d["rollback"]["startedAt"] >= d["startedAt"]
+    assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert d["deploymentCircuitBreaker"]["threshold"] == 3
+    assert d["deploymentCircuitBreaker"]["failureCount"] >= 3
+    assert d["finishedAt"] >= d["rollback"]["startedAt"]
+    assert seen["status"] in ("ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="rolled back")
+    assert final["taskDefinition"] == td1
+    assert final["currentServiceDeployment"] == arn  # the rollback is part of the same service deployment
+
+
+def test_circuit_breaker_without_rollback_stops_the_service_deployment(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    make_service(ecs, "prod", "web", td1, 1, breaker={"enable": True, "rollback": False})
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    d = sdep_status(ecs, arn, "STOPPED")
+    assert d["statusReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert "rollback" not in d
+
+
+def test_stop_service_deployment_rolls_back(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-20s")
+    first = make_service(ecs, "prod", "web", td1, 2)
+    rev1 = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    sdep_status(ecs, arn, "IN_PROGRESS")
+    assert ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")["serviceDeploymentArn"] == arn
+    d = sdep(ecs, arn)
+    assert d["status"] in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+    # stopping again continues the rollback
+    ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev1
+    assert d["deploymentCircuitBreaker"]["status"] == "DISABLED"
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="rolled back")
+    assert final["taskDefinition"] == td1
+    assert {t["taskDefinitionArn"] for t in service_tasks(ecs, "prod", "web")} == {td1}
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn[:-2] + "zz")
+    assert e.value.response["Error"]["Code"] == "ServiceDeploymentNotFoundException"
+
+
+# ---------------------------------------------------------------------------- blue/green, linear, canary
+
+STAGES = [
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
+
+
+def follow(ecs, arn, until=("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"), timeout=30.0):
+    """Every DescribeServiceDeployments answer until the deployment finishes."""
+    seen = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sdep(ecs, arn)
+        seen.append(d)
+        if d["status"] in until:
+            return seen
+        time.sleep(0.02)
+    raise AssertionError("service deployment not finished: %r" % seen[-1])
+
+
+def stage_notes(url, arn):
+    return [e for e in timeline(url) if e.get("serviceDeployment") == arn and e["event"] == "stage"]
+
+
+def traffic_notes(url, dep_id):
+    return [e for e in timeline(url) if e["deployment"] == dep_id and e["event"] == "traffic"]
+
+
+def test_blue_green_runs_every_stage_and_succeeds_only_after_the_bake(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "minimumHealthyPercent": 100, "maximumPercent": 100}
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2, deploymentConfiguration=cfg)
+    first = wait_for(lambda: stable(ecs, "prod", "web"), timeout=20, what="first deployment")
+    blue = {t["taskArn"] for t in service_tasks(ecs, "prod", "web")}
+    assert len(blue) == 2
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    assert svc["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert svc["deploymentConfiguration"]["bakeTimeInMinutes"] == 1
+    arn = svc["currentServiceDeployment"]
+    green_id = svc["deployments"][0]["id"]
+    seen = follow(ecs, arn)
+    final = seen[-1]
+    assert final["status"] == "SUCCESSFUL"
+    assert final["lifecycleStage"] == "CLEAN_UP"
+    assert final["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    notes = stage_notes(emulator, arn)
+    assert [e["stage"] for e in notes] == STAGES  # no RECONCILE_SERVICE: one revision was ACTIVE
+    at = {e["stage"]: e["time"] for e in notes}
+    # success only after the bake: one minute of bake time is MINUTE emulated seconds
+    assert final["finishedAt"].timestamp() >= at["BAKE_TIME"] + MINUTE * SCALE - 0.01
+    assert at["CLEAN_UP"] - at["BAKE_TIME"] >= MINUTE * SCALE - 0.01
+    for d in seen:
+        stage = d.get("lifecycleStage")
+        src = d["sourceServiceRevisions"][0]
+        tgt = d["targetServiceRevision"]
+        if stage in STAGES[:8]:
+            assert src["runningTaskCount"] == 2, d  # blue keeps serving until CLEAN_UP
+        if stage in ("PRE_SCALE_UP",):
+            assert tgt["runningTaskCount"] + tgt["pendingTaskCount"] == 0, d
+        if stage in ("POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "BAKE_TIME"):
+            assert tgt["runningTaskCount"] == 2, d  # green at 100 % beside blue, maximumPercent notwithstanding
+        if stage in ("PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP"):
+            assert (tgt["requestedTestTrafficWeight"], tgt["requestedProductionTrafficWeight"]) == (0.0, 0.0), d
+        if stage in ("POST_TEST_TRAFFIC_SHIFT",):
+            assert (tgt["requestedTestTrafficWeight"], tgt["requestedProductionTrafficWeight"]) == (100.0, 0.0), d
+            assert src["requestedProductionTrafficWeight"] == 100.0
+        if stage in ("POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"):
+            assert tgt["requestedProductionTrafficWeight"] == 100.0 and src["requestedProductionTrafficWeight"] == 0.0
+    assert {d.get("lifecycleStage") for d in seen} >= {"SCALE_UP", "BAKE_TIME"}
+    assert [e["production"] for e in traffic_notes(emulator, green_id)] == [0.0, 100.0]
+    done = wait_for(lambda: stable(ecs, "prod", "web"), what="steady on green")
+    assert [d["id"] for d in done["deployments"]] == [green_id] and done["taskDefinition"] == td2
+    stopped_blue = {t["taskArn"] for t in service_tasks(ecs, "prod", "web", "STOPPED")}
+    assert blue <= stopped_blue
+    # blue stopped only at CLEAN_UP
+    stops = [t for t in service_tasks(ecs, "prod", "web", "STOPPED") if t["taskArn"] in blue]
+    assert min(t["stoppingAt"].timestamp() for t in stops) >= at["CLEAN_UP"] - 0.01
+    assert first["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+
+
+def test_blue_green_crash_rolls_back_to_blue_which_kept_running(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-crash-1")
+    cfg = {
+        "strategy": "BLUE_GREEN",
+        "bakeTimeInMinutes": 0,
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+    }
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2, deploymentConfiguration=cfg)
+    first = wait_for(lambda: stable(ecs, "prod", "web"), timeout=20, what="first deployment")
+    blue_id = primary(first)["id"]
+    blue_rev = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    blue = {t["taskArn"] for t in service_tasks(ecs, "prod", "web")}
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]["currentServiceDeployment"]
+    seen = follow(ecs, arn)
+    final = seen[-1]
+    assert final["status"] == "ROLLBACK_SUCCESSFUL"
+    assert final["lifecycleStage"] == "SCALE_UP"  # the stage reached
+    assert final["rollback"]["serviceRevisionArn"] == blue_rev
+    assert final["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert final["deploymentCircuitBreaker"]["failureCount"] >= 3
+    assert final["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    assert any(d["status"] == "ROLLBACK_IN_PROGRESS" for d in seen)
+    done = wait_for(lambda: stable(ecs, "prod", "web"), what="back on blue")
+    assert done["taskDefinition"] == td1
+    assert [d["id"] for d in done["deployments"]] == [blue_id]  # blue takes production back, not relaunched
+    assert {t["taskArn"] for t in service_tasks(ecs, "prod", "web")} == blue
+    assert "(service web) rolling back to deployment %s." % blue_id in messages(done)
+
+
+def test_linear_shifts_production_traffic_in_steps(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {"strategy": "LINEAR", "bakeTimeInMinutes": 0, "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 1}}
+    make_service(ecs, "prod", "web", td1, 2)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    assert svc["deploymentConfiguration"]["linearConfiguration"] == {"stepPercent": 25.0, "stepBakeTimeInMinutes": 1}
+    arn, green_id = svc["currentServiceDeployment"], svc["deployments"][0]["id"]
+    seen = follow(ecs, arn)
+    assert seen[-1]["status"] == "SUCCESSFUL"
+    during = [
+        d["targetServiceRevision"]["requestedProductionTrafficWeight"]
+        for d in seen
+        if d.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"
+    ]
+    assert {25.0, 50.0, 75.0} <= set(during) <= {0.0, 25.0, 50.0, 75.0, 100.0}  # 0 % until the first step
+    assert during == sorted(during)
+    steps = [e for e in traffic_notes(emulator, green_id) if e["production"] > 0]
+    assert [e["production"] for e in steps] == [25.0, 50.0, 75.0, 100.0]
+    for a, b in zip(steps, steps[1:]):
+        assert b["time"] - a["time"] >= MINUTE * SCALE - 0.01  # stepBakeTimeInMinutes between steps
+    assert [e["stage"] for e in stage_notes(emulator, arn)] == STAGES
+
+
+def test_canary_shifts_the_canary_then_the_rest(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {"strategy": "CANARY", "bakeTimeInMinutes": 0, "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}}
+    make_service(ecs, "prod", "web", td1, 2)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    arn, green_id = svc["currentServiceDeployment"], svc["deployments"][0]["id"]
+    seen = follow(ecs, arn)
+    assert seen[-1]["status"] == "SUCCESSFUL"
+    canary = [d for d in seen if d.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"
+              and d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0]
+    assert canary and canary[0]["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 90.0
+    steps = [e for e in traffic_notes(emulator, green_id) if e["production"] > 0]
+    assert [e["production"] for e in steps] == [10.0, 100.0]
+    assert steps[1]["time"] - steps[0]["time"] >= MINUTE * SCALE - 0.01
+
+
+def test_strategy_settings_are_checked(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    make_service(ecs, "prod", "web", td1, 1)
+    for cfg in (
+        {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1441},
+        {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.0}},
+        {"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.0}},
+        {"strategy": "BLUE_GREEN", "lifecycleHooks": [{"targetType": "AWS_LAMBDA", "lifecycleStages": ["POST_SCALE_UP"]}]},
+    ):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration=cfg)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", cfg
+
+
+# ---------------------------------------------------------------------------- deployment alarms
+
+
+def put_alarm(cw, name):
+    cw.put_metric_alarm(
+        AlarmName=name,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+
+def test_alarm_in_alarm_rolls_back_a_canary_and_is_named(emulator, ecs):
+    cw = client(emulator, "cloudwatch")
+    put_alarm(cw, "web-5xx")
+    put_alarm(cw, "web-latency")
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    cfg = {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": 0,
+        "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 10},
+        "alarms": {"alarmNames": ["web-5xx", "web-latency"], "enable": True, "rollback": True},
+    }
+    first = make_service(ecs, "prod", "web", td1, 2)
+    blue_rev = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    assert svc["deploymentConfiguration"]["alarms"] == cfg["alarms"]
+    arn = svc["currentServiceDeployment"]
+    canary = wait_for(
+        lambda: (lambda d: d if d["targetServiceRevision"].get("requestedProductionTrafficWeight") == 10.0 else None)(sdep(ecs, arn)),
+        timeout=15,
+        what="the canary step",
+    )
+    assert canary["alarms"] == {"status": "MONITORING", "alarmNames": ["web-5xx", "web-latency"], "triggeredAlarmNames": []}
+    cw.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="5xx during the canary")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["alarms"]["status"] == "TRIGGERED"
+    assert d["alarms"]["triggeredAlarmNames"] == ["web-5xx"]
+    assert d["rollback"]["reason"] == "CloudWatch alarm(s) web-5xx in ALARM state. Rolling back."
+    assert d["rollback"]["serviceRevisionArn"] == blue_rev
+    assert d["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
+    assert d["deploymentCircuitBreaker"]["status"] == "DISABLED"
+    done = wait_for(lambda: stable(ecs, "prod", "web"), what="back on blue")
+    assert done["taskDefinition"] == td1
+    assert any(m.endswith("deployment failed: alarm detected.") for m in messages(done))
+
+
+def test_alarm_without_rollback_stops_a_rolling_deployment(emulator, ecs):
+    cw = client(emulator, "cloudwatch")
+    put_alarm(cw, "web-5xx")
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-slow-20s")
+    make_service(ecs, "prod", "web", td1, 1)
+    cfg = {"alarms": {"alarmNames": ["web-5xx"], "enable": True, "rollback": False}}
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    arn = svc["currentServiceDeployment"]
+    sdep_status(ecs, arn, "IN_PROGRESS")
+    time.sleep(0.3)
+    assert sdep(ecs, arn)["status"] == "IN_PROGRESS"  # OK alarms change nothing
+    cw.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="test")
+    d = sdep_status(ecs, arn, "STOPPED")
+    assert d["statusReason"] == "CloudWatch alarm(s) web-5xx in ALARM state."
+    assert d["alarms"]["triggeredAlarmNames"] == ["web-5xx"] and "rollback" not in d
+    p = primary(service(ecs, "prod", "web"))
+    assert p["rolloutState"] == "FAILED" and p["taskDefinition"] == td2
+
+
+# ---------------------------------------------------------------------------- lifecycle hooks
+
+
+def awaiting(ecs, arn, stage, timeout=15.0):
+    def check():
+        d = sdep(ecs, arn)
+        hooks = [h for h in d.get("lifecycleHookDetails", []) if h["status"] == "AWAITING_ACTION"]
+        return (d, hooks[0]) if hooks and d.get("lifecycleStage") == stage else None
+
+    return wait_for(check, timeout=timeout, what="a pause at %s" % stage)
+
+
+def test_pause_hook_waits_for_continue(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    make_service(ecs, "prod", "web", td1, 2)
+    cfg = {
+        "strategy": "BLUE_GREEN",
+        "bakeTimeInMinutes": 0,
+        "lifecycleHooks": [
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}},
+            {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke", "roleArn": "arn:aws:iam::123456789012:role/hooks", "lifecycleStages": ["POST_SCALE_UP"]},
+        ],
+    }
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    assert svc["deploymentConfiguration"]["lifecycleHooks"] == cfg["lifecycleHooks"]
+    arn = svc["currentServiceDeployment"]
+    d, hook = awaiting(ecs, arn, "POST_TEST_TRAFFIC_SHIFT")
+    assert hook["hookId"].startswith("ecs-pause-") and hook["targetType"] == "PAUSE" and "targetArn" not in hook
+    assert hook["timeoutAction"] == "ROLLBACK"
+    assert hook["expiresAt"].timestamp() > time.time() + 50 * MINUTE * SCALE
+    lam = [h for h in d["lifecycleHookDetails"] if h["targetType"] == "AWS_LAMBDA"]
+    assert lam and lam[0]["status"] == "SUCCEEDED" and lam[0]["targetArn"].endswith(":function:smoke")
+    time.sleep(4 * SCALE)  # well past a stage's one second: still paused
+    d = sdep(ecs, arn)
+    assert d["status"] == "IN_PROGRESS" and d["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
+    assert d["targetServiceRevision"]["requestedTestTrafficWeight"] == 100.0
+    assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    with pytest.raises(ClientError) as e:
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId="ecs-pause-nope", action="CONTINUE")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    out = ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    assert out["serviceDeploymentArn"] == arn
+    d = sdep_status(ecs, arn, "SUCCESSFUL")
+    assert [h["status"] for h in d["lifecycleHookDetails"] if h["hookId"] == hook["hookId"]] == ["SUCCEEDED"]
+    with pytest.raises(ClientError) as e:  # no longer awaiting
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    final = wait_for(lambda: stable(ecs, "prod", "web"), what="steady on green")
+    assert final["taskDefinition"] == td2
+
+
+def test_pause_hook_rollback_and_timeout(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    td3 = register(ecs, "web", "web:v3")
+    first = make_service(ecs, "prod", "web", td1, 1)
+    rev1 = sdep(ecs, first["currentServiceDeployment"])["targetServiceRevision"]["arn"]
+    pause = lambda stage, **timeout: {"targetType": "PAUSE", "lifecycleStages": [stage], "timeoutConfiguration": timeout}
+    # ROLLBACK from ContinueServiceDeployment
+    cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [pause("POST_SCALE_UP")]}
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]["currentServiceDeployment"]
+    _, hook = awaiting(ecs, arn, "POST_SCALE_UP")
+    assert hook["timeoutAction"] == "ROLLBACK"  # the default
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="ROLLBACK")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev1 and d["lifecycleStage"] == "POST_SCALE_UP"
+    assert d["lifecycleHookDetails"][0]["status"] == "FAILED"
+    assert wait_for(lambda: stable(ecs, "prod", "web"), what="back on v1")["taskDefinition"] == td1
+    # a timeout takes the timeout action: CONTINUE, before each canary step
+    cfg = {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": 0,
+        "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 0},
+        "lifecycleHooks": [pause("PRE_PRODUCTION_TRAFFIC_SHIFT", timeoutInMinutes=1, action="CONTINUE")],
+    }
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td3, deploymentConfiguration=cfg)["service"]["currentServiceDeployment"]
+    d = sdep_status(ecs, arn, "SUCCESSFUL", timeout=20)
+    hooks = d["lifecycleHookDetails"]
+    assert [h["status"] for h in hooks] == ["TIMED_OUT", "TIMED_OUT"]  # before 20 %, before 100 %
+    steps = [e for e in traffic_notes(emulator, primary(service(ecs, "prod", "web"))["id"]) if e["production"] > 0]
+    assert [e["production"] for e in steps] == [20.0, 100.0]
+    assert steps[1]["time"] - steps[0]["time"] >= MINUTE * SCALE - 0.01  # the second pause's timeout
+    # PAUSE at a traffic shift stage is refused, as the guide lists it for none
+    for stage in ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"lifecycleHooks": [pause(stage)]})
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+# ---------------------------------------------------------------------------- early success criteria
+
+
+def test_early_success_criteria_end_a_rolling_deployment_before_it_completes(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    make_service(ecs, "prod", "web", td1, 4, minimum=50, maximum=100)
+    for cleanup, image in (("DEFERRED", "web:v2"), ("BLOCKING", "web:v3")):
+        cfg = {"earlySuccessCriteria": {"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": cleanup}}
+        svc = ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, "web", image), deploymentConfiguration=cfg)["service"]
+        assert svc["deploymentConfiguration"]["earlySuccessCriteria"] == cfg["earlySuccessCriteria"]
+        arn, dep_id = svc["currentServiceDeployment"], svc["deployments"][0]["id"]
+        d = sdep_status(ecs, arn, "SUCCESSFUL")
+        assert d["statusReason"] == "Service deployment met its early success criteria."
+        wait_for(lambda: stable(ecs, "prod", "web"), what="rollout finished in the background")
+        tl = timeline(emulator)
+        early = [e for e in tl if e["event"] == "early-success" and e["serviceDeployment"] == arn][0]
+        completed = [e for e in tl if e["event"] == "completed" and e["deployment"] == dep_id][0]
+        assert early["time"] < completed["time"], cleanup
+        assert early["healthy"] == 2
+        if cleanup == "DEFERRED":
+            assert early["sourceTasksLeft"] > 0  # old tasks removed after success
+        else:
+            assert early["sourceTasksLeft"] == 0
+        assert d["finishedAt"].timestamp() <= completed["time"] + 0.001
+    for cfg in (
+        {"strategy": "CANARY", "earlySuccessCriteria": {"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": "BLOCKING"}},
+        {"earlySuccessCriteria": {"enable": True, "healthyPercent": 50}},
+        {"minimumHealthyPercent": 75, "earlySuccessCriteria": {"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": "DEFERRED"}},
+    ):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration=cfg)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", cfg

@@ -2,7 +2,8 @@
 
 The owned actions are CreateService, UpdateService, DescribeServices,
 DeleteService, ListServices, RunTask, DescribeTasks, ListTasks and StopTask
-(AWS JSON 1.1): OWNED_ACTIONS. Each `op_<Action>(ctx, params, moto_status,
+(AWS JSON 1.1), plus the service deployment actions of deployments_api.py:
+OWNED_ACTIONS. Each `op_<Action>(ctx, params, moto_status,
 moto_json)` runs after moto has validated and answered the same request (the
 HTTP front end, server.py, forwards it and calls the op), and returns the
 emulator's answer, or None to let moto's answer stand. moto's 4xx answers always
@@ -11,7 +12,9 @@ stand, and so do its 5xx answers except for IGNORE_MOTO_5XX.
 Reproduces the ECS API reference for those actions: UpdateService starts a new
 PRIMARY deployment when the task definition, `forceNewDeployment`,
 `networkConfiguration`, `platformVersion`, `capacityProviderStrategy`,
-`loadBalancers` or `serviceRegistries` changes, and otherwise only scales;
+`loadBalancers` or `serviceRegistries` changes, and otherwise only scales (a
+new deployment, and CreateService's first one, is also a service deployment:
+strategies.py);
 DeleteService drains (DRAINING, then INACTIVE); DescribeServices takes at most
 10 names and DescribeTasks 100, unknown ones in `failures` with reason MISSING;
 ListServices and ListTasks paginate with `maxResults`/`nextToken` (10 and 100
@@ -40,12 +43,12 @@ differences from real ECS"):
   `propagateTags: TASK_DEFINITION` is not applied; `include` supports TAGS only.
 """
 
-import base64
 import json
 import time
 
 from .common import EcsError, last_segment
 from .consistency import Consistency
+from .deployments_api import ServiceDeploymentsApi, page, validate_deployment_configuration
 from .faults import Faults
 from .scenarios import container_plans
 from .scheduler import Scheduler
@@ -63,12 +66,25 @@ OWNED_ACTIONS = {
     "DescribeTasks",
     "ListTasks",
     "StopTask",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "StopServiceDeployment",
+    "ContinueServiceDeployment",
 }
 # moto answers these with HTTP 500 for reasons that are moto's limits, not ECS
 # behaviour (RunTask: no container-level memory, no container instances for EC2,
 # awsvpc without EnableDnsHostnames or security groups; StopTask: a task that only
 # the emulator knows). Their 5xx answers are ignored; their 4xx answers are not.
-IGNORE_MOTO_5XX = {"RunTask", "StopTask"}
+# moto 5.2.5 implements none of the service deployment actions: it answers them with
+# an HTML 500, which is ignored too (the request still reaches its recorder).
+IGNORE_MOTO_5XX = {
+    "RunTask",
+    "StopTask",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "StopServiceDeployment",
+    "ContinueServiceDeployment",
+}
 
 
 def body_for_moto(action, params):
@@ -84,29 +100,7 @@ def body_for_moto(action, params):
     return None
 
 
-def page(items, params, default_max, limit):
-    max_results = params.get("maxResults") or default_max
-    try:
-        max_results = int(max_results)
-    except (TypeError, ValueError):
-        raise EcsError("InvalidParameterException", "maxResults must be an integer.")
-    if max_results < 1 or max_results > limit:
-        raise EcsError("InvalidParameterException", "maxResults must be between 1 and %d." % limit)
-    start = 0
-    token = params.get("nextToken")
-    if token:
-        try:
-            start = int(json.loads(base64.b64decode(token))["offset"])
-        except Exception:
-            raise EcsError("InvalidParameterException", "Invalid nextToken.")
-    chunk = items[start : start + max_results]
-    nxt = None
-    if start + max_results < len(items):
-        nxt = base64.b64encode(json.dumps({"offset": start + max_results}).encode()).decode()
-    return chunk, nxt
-
-
-class Emulator(Scheduler, Faults, Consistency, State):
+class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
     """The whole emulator: State, with the Scheduler, the Faults queue, eventual
     consistency and the ECS operations."""
 
@@ -143,6 +137,9 @@ class Emulator(Scheduler, Faults, Consistency, State):
             p.rollout_state_reason = "ECS deployment %s completed." % p.id
             svc.last_completed = p
             svc.steady = True
+            sd = self.new_service_deployment(svc, p, [], now)
+            sd.started_at = now
+            sd.set_status(now, "SUCCESSFUL")
             self.services[(ctx["region"], cluster, svc.name)] = svc
             self.schedule(svc, now)
             self.note(now, svc, p, "adopted")
@@ -187,6 +184,7 @@ class Emulator(Scheduler, Faults, Consistency, State):
                 "InvalidParameterException",
                 "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
             )
+        validate_deployment_configuration(params.get("deploymentConfiguration"))
         now = time.time()
         with self.lock:
             old = self.services.get(key)
@@ -198,6 +196,7 @@ class Emulator(Scheduler, Faults, Consistency, State):
                 # the INACTIVE service's stopped tasks stay describable
                 svc.tasks = [t for t in old.tasks]
             self.services[key] = svc
+            self.new_service_deployment(svc, svc.primary, [], now)
             self.note(now, svc, svc.primary, "started", initial=True)
             return {"service": svc.to_json()}
 
@@ -216,6 +215,7 @@ class Emulator(Scheduler, Faults, Consistency, State):
                 return None
         if svc.status != "ACTIVE":
             raise EcsError("ServiceNotActiveException", "Service was not ACTIVE.")
+        validate_deployment_configuration(params.get("deploymentConfiguration"))
         td = None
         if params.get("taskDefinition"):
             td = self.task_definition(ctx, params["taskDefinition"])
@@ -259,7 +259,9 @@ class Emulator(Scheduler, Faults, Consistency, State):
                 dep = Deployment(svc, td or svc.primary.td, now)
                 for old in svc.deployments:
                     old.status = "ACTIVE"
+                sources = [d for d in svc.deployments if d.running_count or d.pending_count] or svc.deployments[:1]
                 svc.deployments.insert(0, dep)
+                self.new_service_deployment(svc, dep, sources, now)
                 svc.steady = False
                 self.note(now, svc, dep, "started", superseded=[d.id for d in svc.deployments[1:]])
             else:
@@ -321,6 +323,9 @@ class Emulator(Scheduler, Faults, Consistency, State):
             svc.status = "DRAINING"
             svc.desired_count = 0
             svc.steady = False
+            sd = svc.current_sd
+            if sd is not None and not sd.finished:
+                sd.set_status(now, "STOPPED", "The service was deleted.")
             self.note(now, svc, None, "deleted")
             return {"service": svc.to_json()}
 

@@ -24,6 +24,24 @@ there is no rollback), and the service event messages: "has started N tasks",
 tasks failed to start", "rolling back to deployment", "has reached a steady
 state".
 
+It also moves each service deployment (strategies.py): PENDING → IN_PROGRESS;
+SUCCESSFUL when its deployment completes; ROLLBACK_REQUESTED (from
+StopServiceDeployment) → ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL, or
+ROLLBACK_FAILED when the rollback deployment trips the breaker; and, for the
+BLUE_GREEN, LINEAR and CANARY strategies (developer guide, "Amazon ECS blue/green
+service deployments workflow"), the lifecycle stages: green scales to
+desiredCount beside blue from SCALE_UP on, whatever maximumPercent says, blue's
+tasks stay until CLEAN_UP, and the deployment completes only in CLEAN_UP; their
+rollback makes the still-running blue deployment PRIMARY again. A rolling
+deployment with `earlySuccessCriteria` (API reference,
+DeploymentEarlySuccessCriteria) is SUCCESSFUL once healthyPercent of desiredCount
+run healthy and bakeTimeInMinutes has passed, after the old tasks are gone
+(BLOCKING) or before (DEFERRED), while the rollout goes on to 100 %. Deployment
+alarms (check_alarms, after each tick): an alarm of `deploymentConfiguration.alarms`
+in ALARM in moto's CloudWatch fails the deployment and, with `rollback`, rolls it
+back (developer guide, "How CloudWatch alarms detect Amazon ECS deployment
+failures"); the event is "deployment failed: alarm detected." (assumed wording).
+
 Where it assumes (harness/README.md, "Known differences from real ECS"):
 
 - decisions happen on ticks; capacity is unlimited and placement is not applied;
@@ -44,6 +62,7 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
   20000 overall.
 """
 
+import math
 import time
 
 from .scenarios import container_plans
@@ -72,7 +91,14 @@ class Scheduler:
 
     def schedule(self, svc, now):
         p = svc.primary
+        sd = svc.current_sd
         cb = svc.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        # 0. The service deployment starts, or rolls back when StopServiceDeployment asked.
+        if sd is not None and sd.status == "PENDING":
+            sd.started_at = now
+            sd.set_status(now, "IN_PROGRESS")
+        if sd is not None and sd.status == "ROLLBACK_REQUESTED":
+            p = self.roll_back(svc, sd, now, "Service deployment rolled back because of a stop request.")
         # 1. Deployment circuit breaker (PRIMARY, in progress).
         if p.rollout_state == "IN_PROGRESS" and cb.get("enable") and p.failed_tasks >= svc.breaker_threshold():
             p.rollout_state = "FAILED"
@@ -80,15 +106,16 @@ class Scheduler:
             p.updated_at = now
             svc.add_event(now, "(service %s) (deployment %s) deployment failed: tasks failed to start." % (svc.name, p.id))
             self.note(now, svc, p, "failed", failedTasks=p.failed_tasks, threshold=svc.breaker_threshold())
-            target = svc.last_completed
-            if cb.get("rollback") and target is not None and not p.rollback:
-                svc.add_event(now, "(service %s) rolling back to deployment %s." % (svc.name, target.id))
-                new = Deployment(svc, target.td, now, rollback=True, settings=target)
-                p.status = "ACTIVE"
-                svc.deployments.insert(0, new)
-                self.note(now, svc, p, "rolled-back", to=new.id, target=target.id)
-                self.note(now, svc, new, "started", rollback=True, target=target.id)
-                p = new
+            psd = p.sd
+            if psd is not None and p is psd.rollback_dep:
+                psd.set_status(now, "ROLLBACK_FAILED", "The rollback failed: ECS deployment circuit breaker: tasks failed to start.")
+            elif psd is not None and not psd.finished:
+                psd.breaker_tripped = True
+                if cb.get("rollback"):
+                    p = self.roll_back(svc, psd, now, "Circuit breaker triggered the rollback: tasks failed to start.")
+                else:
+                    psd.set_status(now, "STOPPED", "ECS deployment circuit breaker: tasks failed to start.")
+        hold = sd is not None and sd.target is p and sd.holds_source()
         frozen = p.rollout_state == "FAILED"
 
         d, min_healthy, max_tasks = svc.limits()
@@ -107,6 +134,8 @@ class Scheduler:
             # Older deployments: tasks not yet RUNNING go at once, RUNNING ones while the
             # service keeps minimumHealthyPercent RUNNING.
             old_live = [t for t in live if t.deployment is not p]
+            if hold:
+                old_live = []  # blue/green, linear, canary: blue serves until CLEAN_UP
             to_stop.extend(t for t in old_live if t.last_status != "RUNNING")
             running_left = len([t for t in running if t not in to_stop])
             rank = {dep.id: i for i, dep in enumerate(svc.deployments)}
@@ -133,10 +162,13 @@ class Scheduler:
                     % (svc.name, len(to_stop), " ".join("(task %s)" % t.id for t in to_stop)),
                 )
             # Start PRIMARY tasks within maximumPercent.
-            if svc.status == "ACTIVE" and not frozen:
+            if svc.status == "ACTIVE" and not frozen and not (hold and sd.stage in (None, "RECONCILE_SERVICE", "PRE_SCALE_UP")):
                 live_after = len(live) - len(to_stop)
                 p_live_after = len([t for t in p_live if t not in to_stop])
-                n = max(0, min(d - p_live_after, max_tasks - live_after))
+                room = max_tasks - live_after
+                if hold:  # green scales to 100 % beside blue, whatever maximumPercent says
+                    room = d - p_live_after
+                n = max(0, min(d - p_live_after, room))
                 for _ in range(n):
                     started.append(self.start_service_task(svc, p, now))
                 if started:
@@ -171,6 +203,23 @@ class Scheduler:
         # exit/sleep commands) is RUNNING but never healthy: its deployment cannot
         # complete, so each of its crashes counts for the circuit breaker.
         doomed = any(t.will_exit() for t in active if t.deployment is p and t.is_live())
+        # 3a. The lifecycle stages of a blue/green, linear or canary deployment.
+        if sd is not None and sd.target is p and sd.status == "IN_PROGRESS":
+            before = (sd.stage, sd.test_weight, sd.prod_weight)
+            green_ready = p.running_count == d and p.pending_count == 0 and not doomed
+            if sd.advance(now, self.scale, self.minute, green_ready) == "rollback":
+                self.roll_back(svc, sd, now, "A lifecycle hook rolled back the deployment.")
+                return
+            if sd.stage != before[0]:
+                self.note(now, svc, p, "stage", stage=sd.stage, serviceDeployment=sd.arn)
+            if (sd.test_weight, sd.prod_weight) != before[1:]:
+                self.note(now, svc, p, "traffic", test=sd.test_weight, production=sd.prod_weight)
+        # 3b. Early success criteria of a rolling deployment.
+        if sd is not None and sd.target is p and sd.status == "IN_PROGRESS" and sd.strategy == "ROLLING":
+            self.early_success(svc, sd, p, d, active, others_busy, now)
+        psd = p.sd
+        if psd is not None and not psd.may_complete(p, now, self.scale):
+            others_busy = True
         if (
             svc.status == "ACTIVE"
             and p.rollout_state == "IN_PROGRESS"
@@ -188,6 +237,10 @@ class Scheduler:
             svc.last_completed = p
             svc.add_event(now, "(service %s) (deployment %s) deployment completed." % (svc.name, p.id))
             self.note(now, svc, p, "completed")
+            if psd is not None and p is psd.rollback_dep and psd.status == "ROLLBACK_IN_PROGRESS":
+                psd.set_status(now, "ROLLBACK_SUCCESSFUL")
+            elif psd is not None and p is psd.target and psd.status == "IN_PROGRESS":
+                psd.set_status(now, "SUCCESSFUL", "Service deployment completed.")
         stable = (
             svc.status == "ACTIVE"
             and len(svc.deployments) == 1
@@ -203,6 +256,107 @@ class Scheduler:
         if svc.status == "DRAINING" and not active:
             svc.status = "INACTIVE"
             self.note(now, svc, None, "inactive")
+
+    def check_alarms(self):
+        """Deployment alarms: each ongoing service deployment with `alarms.enable`
+        asks moto's CloudWatch for its alarms' states (outside the lock); one in
+        ALARM fails the deployment, and with `alarms.rollback` rolls it back."""
+        with self.lock:
+            watch = []
+            for svc in self.services.values():
+                sd = svc.current_sd
+                al = (sd.config.get("alarms") or {}) if sd is not None else {}
+                if (
+                    sd is not None
+                    and sd.status == "IN_PROGRESS"
+                    and sd.stage != "CLEAN_UP"
+                    and al.get("enable")
+                    and al.get("alarmNames")
+                ):
+                    ctx = {"access_key": svc.access_key, "region": svc.region}
+                    watch.append((svc, sd, ctx, list(al["alarmNames"]), bool(al.get("rollback"))))
+        for svc, sd, ctx, names, rollback in watch:
+            try:
+                states = self.moto.alarm_states(ctx, names)
+            except (OSError, ValueError):
+                continue
+            in_alarm = [n for n in names if states.get(n) == "ALARM"]
+            if not in_alarm:
+                continue
+            with self.lock:
+                if sd.status != "IN_PROGRESS" or svc.current_sd is not sd or svc.primary is not sd.target:
+                    continue
+                now = time.time()
+                p = svc.primary
+                sd.triggered_alarms = in_alarm
+                reason = "CloudWatch alarm(s) %s in ALARM state." % ", ".join(in_alarm)
+                svc.add_event(now, "(service %s) (deployment %s) deployment failed: alarm detected." % (svc.name, p.id))
+                self.note(now, svc, p, "alarm", alarms=in_alarm, serviceDeployment=sd.arn)
+                if rollback:
+                    self.roll_back(svc, sd, now, reason + " Rolling back.")
+                else:
+                    p.rollout_state = "FAILED"
+                    p.rollout_state_reason = reason
+                    p.updated_at = now
+                    sd.set_status(now, "STOPPED", reason)
+
+    def early_success(self, svc, sd, p, d, active, others_busy, now):
+        """`earlySuccessCriteria`: SUCCESSFUL once healthyPercent of desiredCount run
+        healthy and bakeTimeInMinutes has passed since, after the source revisions'
+        tasks are gone (BLOCKING) or before (DEFERRED); the rollout goes on."""
+        esc = sd.config.get("earlySuccessCriteria") or {}
+        if not esc.get("enable"):
+            return
+        healthy = len([t for t in active if t.deployment is p and t.last_status == "RUNNING" and not t.will_exit()])
+        if healthy < math.ceil(d * int(esc.get("healthyPercent") or 0) / 100.0):
+            return
+        if sd.early_at is None:
+            sd.early_at = now
+        bake = int(sd.config.get("bakeTimeInMinutes") or 0)
+        if now < sd.early_at + bake * self.minute * self.scale:
+            return
+        if esc.get("sourceServiceRevisionCleanup") != "DEFERRED" and others_busy:
+            return
+        sources_left = len([t for t in active if t.deployment is not p and (t.is_live() or t.is_stopping())])
+        sd.set_status(now, "SUCCESSFUL", "Service deployment met its early success criteria.")
+        self.note(now, svc, p, "early-success", serviceDeployment=sd.arn, healthy=healthy, sourceTasksLeft=sources_left)
+
+    def roll_back(self, svc, sd, now, reason):
+        """Roll the service deployment `sd` back to the last completed revision; returns
+        the new PRIMARY (the old one when there is nothing to roll back to)."""
+        p = svc.primary
+        if p.rollout_state == "IN_PROGRESS":
+            p.rollout_state = "FAILED"
+            p.rollout_state_reason = reason
+            p.updated_at = now
+        target = svc.last_completed
+        if target is None or target is p:
+            sd.set_status(now, "ROLLBACK_FAILED", reason + " No earlier service revision to roll back to.")
+            return p
+        svc.add_event(now, "(service %s) rolling back to deployment %s." % (svc.name, target.id))
+        if sd.strategy != "ROLLING" and target in svc.deployments:
+            svc.deployments.remove(target)  # blue still runs: it takes production back
+            new = target
+            new.rollback = True
+            new.rollout_state = "IN_PROGRESS"
+            new.rollout_state_reason = "ECS deployment %s in progress." % new.id
+            new.updated_at = now
+        else:
+            new = Deployment(svc, target.td, now, rollback=True, settings=target)
+        for dep in svc.deployments:
+            dep.status = "ACTIVE"
+        new.status = "PRIMARY"
+        svc.deployments.insert(0, new)
+        svc.steady = False
+        new.sd = sd
+        sd.rollback_dep = new
+        sd.rollback = {"reason": reason, "startedAt": now, "serviceRevisionArn": target.revision_arn}
+        if sd.strategy != "ROLLING":
+            sd.test_weight = sd.prod_weight = 0.0
+        sd.set_status(now, "ROLLBACK_IN_PROGRESS", reason)
+        self.note(now, svc, p, "rolled-back", to=new.id, target=target.id, serviceDeployment=sd.arn)
+        self.note(now, svc, new, "started", rollback=True, target=target.id)
+        return new
 
     def start_service_task(self, svc, dep, now):
         ctx = {"region": svc.region, "account": svc.account}

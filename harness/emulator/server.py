@@ -332,6 +332,12 @@ def main(argv=None):
         default=0.0,
         help="seconds DescribeServices keeps showing a service as it was before an UpdateService (eventual consistency)",
     )
+    ap.add_argument(
+        "--minute",
+        type=float,
+        default=60.0,
+        help="emulated seconds per minute of bake time, step bake time and hook timeout (default 60)",
+    )
     ap.add_argument("--log-requests", action="store_true", help="log every request on stderr")
     ap.add_argument("--hint", action="store_true", help="print how to point clients at the emulator")
     args = ap.parse_args(argv)
@@ -363,6 +369,7 @@ def main(argv=None):
             stop_delay=args.stop_delay,
             run_duration=args.run_duration,
             tick=args.tick,
+            minute=args.minute,
         )
         emu.describe_lag = max(0.0, args.describe_lag)
         emu.reset_consistency()
@@ -377,6 +384,7 @@ def main(argv=None):
             while not stop.is_set():
                 try:
                     emu.tick()
+                    emu.check_alarms()
                 except Exception:
                     traceback.print_exc()
                 stop.wait(emu.tick_interval)

@@ -8,7 +8,9 @@ least ceil(D × minimumHealthyPercent / 100) tasks RUNNING and at most
 floor(D × maximumPercent / 100) tasks PROVISIONING, PENDING or RUNNING. The
 deployment circuit breaker's failure threshold is the developer guide's
 max(3, min(200, ceil(D / 2))). Deployment ids look like ECS's: `ecs-svc/` plus 19
-digits.
+digits. A service also shows its current service deployment
+(`currentServiceDeployment`) and its revisions (`currentServiceRevisions`), from
+strategies.py.
 
 The scheduler (scheduler.py) decides what happens to them; the API (api.py)
 creates and changes them.
@@ -81,6 +83,8 @@ class Deployment:
         self.rollback = rollback
         self.observed_max_tasks = 0
         self.observed_min_running = None
+        self.sd = None  # the service deployment (strategies.py) this deployment serves
+        self.revision_arn = getattr(settings, "revision_arn", None) if rollback else None
 
     def to_json(self):
         j = {
@@ -133,6 +137,7 @@ class Service:
     def __init__(self, ctx, cluster_name, cluster_arn, params, td, now):
         self.region = ctx["region"]
         self.account = ctx["account"]
+        self.access_key = ctx.get("access_key") or "test"  # for the CloudWatch alarm look-ups
         self.cluster_name = cluster_name
         self.cluster_arn = cluster_arn
         self.name = params["serviceName"]
@@ -171,6 +176,11 @@ class Service:
         self.deployments = [Deployment(self, td, now)]
         self.running_count = 0
         self.pending_count = 0
+        self.service_deployments = []  # strategies.ServiceDeployment, oldest first
+
+    @property
+    def current_sd(self):
+        return self.service_deployments[-1] if self.service_deployments else None
 
     @property
     def primary(self):
@@ -218,6 +228,12 @@ class Service:
             "propagateTags": self.propagate_tags,
             "enableExecuteCommand": self.enable_execute_command,
         }
+        sd = self.current_sd
+        if sd is not None:
+            j["currentServiceDeployment"] = sd.arn
+            j["currentServiceRevisions"] = [
+                {k: v for k, v in sd.revision_summary(dep).items()} for dep in self.deployments if dep.revision_arn
+            ]
         if self.launch_type:
             j["launchType"] = self.launch_type
         if self.capacity_provider_strategy:

@@ -24,6 +24,7 @@ import json
 import threading
 
 from .common import EcsError, last_segment, r3, td_key
+from .strategies import ServiceDeployment
 
 MAX_TIMELINE = 20000
 
@@ -31,7 +32,7 @@ MAX_TIMELINE = 20000
 class State:
     """Services, tasks, timeline and caches, under one lock; the base of Emulator."""
 
-    def __init__(self, moto, scale=1.0, start_delay=1.0, stop_delay=0.5, run_duration=1.0, tick=None, retention=3600.0):
+    def __init__(self, moto, scale=1.0, start_delay=1.0, stop_delay=0.5, run_duration=1.0, tick=None, retention=3600.0, minute=60.0):
         self.moto = moto
         self.scale = scale
         self.start_delay = start_delay
@@ -39,6 +40,7 @@ class State:
         self.run_duration = run_duration
         self.tick_interval = tick if tick is not None else max(0.01, 0.25 * scale)
         self.retention = retention
+        self.minute = minute  # emulated seconds per minute of bake time and hook timeout
         self.lock = threading.RLock()
         self.td_cache = {}
         self.accounts = {}
@@ -57,6 +59,7 @@ class State:
             self.run_task_tokens = {}
             self.timeline = []
             self.td_cache.clear()
+            self.service_deployments = {}  # ARN -> strategies.ServiceDeployment
 
     # ---- context ---------------------------------------------------------------------
 
@@ -118,6 +121,16 @@ class State:
 
     def find_service(self, ctx, cluster, name_or_arn):
         return self.services.get((ctx["region"], cluster, last_segment(name_or_arn)))
+
+    def new_service_deployment(self, svc, target, sources, now):
+        """Record a service deployment of `target` (strategies.ServiceDeployment)."""
+        current = svc.current_sd
+        sd = ServiceDeployment(svc, target, sources, now)
+        if current is not None and not current.finished:
+            current.set_status(now, "STOPPED", "Replaced by service deployment %s." % sd.arn)
+        svc.service_deployments.append(sd)
+        self.service_deployments[sd.arn] = sd
+        return sd
 
     def add_task(self, task):
         self.cluster_tasks({"region": task.region}, task.cluster_name)[task.id] = task

@@ -12,7 +12,8 @@ counts). On Linux a parent-death signal stops moto when the emulator is killed
 outright.
 
 Where it assumes: the emulator's own look-ups (`internal_ecs_call`, the
-DescribeTaskDefinition of state.py) are signed with the client's access key and
+DescribeTaskDefinition of state.py; `alarm_states`, CloudWatch DescribeAlarms for
+the deployment alarms of scheduler.py) are signed with the client's access key and
 region, carry `X-Ecs-Emulator-Internal: 1` and the user agent
 `ecs-emulator-internal`, and show up in moto's recorder: skip them when counting
 a client's calls.
@@ -27,7 +28,8 @@ import socket
 import subprocess
 import sys
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+from xml.etree import ElementTree
 
 from .common import ECS_TARGET_PREFIX
 
@@ -62,6 +64,38 @@ class Moto:
             "Host": "%s:%d" % (self.host, self.port),
         }
         return self.request("POST", "/", headers, json.dumps(payload).encode())
+
+    def alarm_states(self, ctx, names):
+        """{alarm name: StateValue} from moto's CloudWatch DescribeAlarms (query protocol)."""
+        form = [("Action", "DescribeAlarms"), ("Version", "2010-08-01")]
+        form += [("AlarmNames.member.%d" % (i + 1), n) for i, n in enumerate(names)]
+        body = urlencode(form).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20200101/%s/monitoring/aws4_request, "
+            "SignedHeaders=host, Signature=0" % (ctx["access_key"], ctx["region"]),
+            INTERNAL_HEADER: "1",
+            "User-Agent": "ecs-emulator-internal",
+            "Host": "%s:%d" % (self.host, self.port),
+            "Content-Length": str(len(body)),
+        }
+        status, _, data = self.request("POST", "/", headers, body, timeout=10)
+        if status != 200:
+            raise OSError("CloudWatch DescribeAlarms answered %d" % status)
+        out = {}
+        root = ElementTree.fromstring(data)
+        for el in root.iter():
+            if el.tag.endswith("}member") or el.tag == "member":
+                name = state = None
+                for child in el:
+                    tag = child.tag.rsplit("}", 1)[-1]
+                    if tag == "AlarmName":
+                        name = child.text
+                    elif tag == "StateValue":
+                        state = child.text
+                if name and state:
+                    out[name] = state
+        return out
 
     def reset(self):
         return self.request("POST", "/moto-api/reset", {"Content-Length": "0"}, b"")
