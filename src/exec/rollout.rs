@@ -109,6 +109,17 @@ fn next_poll(interval: Duration) -> Duration {
     (interval * 3 / 2).min(MAX_POLL)
 }
 
+/// A timeout of `await-stable` before any clean answer about our deployment:
+/// `what` was last seen, `why` it is unknown how the rollout stands.
+fn unseen_timeout(label: &StepLabel, service: &ServiceRef, timeout: Duration, what: &str, why: &str) -> StepFailure {
+    let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
+    let help = format!(
+        "{why}; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable` if the rollout is only slow",
+        service.name, service.cluster, service.name
+    );
+    StepFailure::new(label, FailureKind::RolloutTimeout, format!("timed out after {waited}: {what}"), help)
+}
+
 fn task_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
@@ -147,16 +158,14 @@ impl Runner<'_> {
                     // The step's own time is up while AWS still answers with
                     // faults: that is a timeout, with the fault as its last word.
                     None if error.is_transient() => {
-                        let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
-                        let reason = format!(
-                            "timed out after {waited} waiting for {}; the last answers were faults: {error}",
-                            service.name
-                        );
-                        let help = format!(
-                            "AWS did not answer cleanly at the end; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable` if the rollout is only slow",
-                            service.name, service.cluster, service.name
-                        );
-                        return Err(StepFailure::new(label, FailureKind::RolloutTimeout, reason, help));
+                        let what = format!("waiting for {}; the last answers were faults: {error}", service.name);
+                        return Err(unseen_timeout(
+                            label,
+                            service,
+                            timeout,
+                            &what,
+                            "AWS did not answer cleanly at the end",
+                        ));
                     }
                     None => return Err(StepFailure::aws(label, error)),
                 },
@@ -172,16 +181,14 @@ impl Runner<'_> {
                     continue;
                 }
                 RolloutVerdict::NotYetVisible => {
-                    let waited = humantime::format_duration(Duration::from_secs(timeout.as_secs()));
-                    let reason = format!(
-                        "timed out after {waited}: deployment {ours_id} of {} never showed in ECS's answers",
-                        service.name
-                    );
-                    let help = format!(
-                        "ECS has not listed the deployment yet; see where {} stands with `aws ecs describe-services --cluster {} --services {}`, and raise the `timeout` of `await-stable`",
-                        service.name, service.cluster, service.name
-                    );
-                    return Err(StepFailure::new(label, FailureKind::RolloutTimeout, reason, help));
+                    let what = format!("deployment {ours_id} of {} never showed in ECS's answers", service.name);
+                    return Err(unseen_timeout(
+                        label,
+                        service,
+                        timeout,
+                        &what,
+                        "ECS has not listed the deployment yet",
+                    ));
                 }
                 RolloutVerdict::InProgress { ours, .. } => (*ours, verdict.describe(&service.name)),
                 RolloutVerdict::Done { .. } => return Ok(verdict.describe(&service.name)),
