@@ -22,24 +22,7 @@ use serde_json::{json, Value as Json};
 
 const TIME_SCALE: f64 = 0.2;
 
-const DEPLOY: &str = r#"
-cluster = "prod"
-param image = "web:v2"
-param timeout: duration = 2m
-service web = "web"
-
-let td = register from web {
-  container "web" { image = image }
-}
-suspend-scaling web
-update web { task-definition = td }
-await-stable web { timeout = timeout }
-resume-scaling web
-
-on-failure {
-  rollback web
-}
-"#;
+use common::DEPLOY;
 
 struct World {
     _emulator: Emulator,

@@ -12,8 +12,6 @@ mod moto;
 
 use std::process::{Command, Output};
 
-use base64::Engine as _;
-
 use aws_setup::Account;
 use emulator::Emulator;
 
@@ -107,23 +105,11 @@ await-stable front, back
     let out = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{out}");
     // The services each DescribeServices call asked for, in order.
-    emulator.post("/moto-api/recorder/stop-recording", "");
     let asked: Vec<Vec<String>> = emulator
-        .get("/moto-api/recorder/download-recording")
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|entry| {
-            let headers = entry["headers"].as_object().cloned().unwrap_or_default();
-            !headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal"))
-                && headers.values().any(|v| v.as_str().is_some_and(|t| t.ends_with(".DescribeServices")))
-        })
-        .map(|entry| {
-            let body = entry["body"].as_str().unwrap_or_default();
-            let body = match entry["body_encoded"] == true {
-                true => String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap(),
-                false => body.to_string(),
-            };
-            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        .recorded_requests()
+        .into_iter()
+        .filter(|(target, _)| target.ends_with(".DescribeServices"))
+        .map(|(_, body)| {
             body["services"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
         })
         .collect();

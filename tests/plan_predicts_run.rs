@@ -46,23 +46,7 @@ fn web_account(emulator: &Emulator) -> Account {
     Account::with_web(&emulator.endpoint(), true)
 }
 
-const DEPLOY: &str = r#"
-cluster = "prod"
-param image = "web:v2"
-service web = "web"
-
-let td = register from web {
-  container "web" { image = image }
-}
-suspend-scaling web
-update web { task-definition = td }
-await-stable web { timeout = 2m }
-resume-scaling web
-
-on-failure {
-  rollback web
-}
-"#;
+use common::DEPLOY;
 
 #[test]
 fn a_full_deploy_makes_exactly_the_planned_calls() {

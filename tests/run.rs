@@ -63,24 +63,7 @@ fn account(emulator: &Emulator, breaker: bool) -> Account {
     Account::with_web(&emulator.endpoint(), breaker)
 }
 
-const DEPLOY: &str = r#"
-cluster = "prod"
-param image = "web:v2"
-param timeout: duration = 2m
-service web = "web"
-
-let td = register from web {
-  container "web" { image = image }
-}
-suspend-scaling web
-update web { task-definition = td }
-await-stable web { timeout = timeout }
-resume-scaling web
-
-on-failure {
-  rollback web
-}
-"#;
+use common::DEPLOY;
 
 #[test]
 fn a_happy_rollout_ends_on_the_new_revision_with_scaling_as_it_was() {

@@ -2,8 +2,6 @@
 //! against the ones moto's recorder sees the run make.
 #![allow(dead_code)]
 
-use base64::Engine as _;
-
 use super::emulator::Emulator;
 
 /// `(api, target)`, as plan names calls.
@@ -38,27 +36,12 @@ pub fn planned_groups(steps: &serde_json::Value) -> Vec<Vec<Call>> {
 
 /// The mutating calls moto recorded, named as plan names them.
 pub fn recorded_calls(emulator: &Emulator) -> Vec<Call> {
-    emulator.post("/moto-api/recorder/stop-recording", "");
-    let recording = emulator.get("/moto-api/recorder/download-recording");
     let mut calls = Vec::new();
-    for line in recording.lines() {
-        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-        let headers = entry["headers"].as_object().unwrap();
-        if headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal")) {
-            continue;
-        }
-        let Some(target) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")) else { continue };
-        let (service, action) = target.1.as_str().unwrap().split_once('.').unwrap();
+    for (target, body) in emulator.recorded_requests() {
+        let (service, action) = target.split_once('.').unwrap();
         if ["Describe", "List", "Get"].iter().any(|read| action.starts_with(read)) {
             continue;
         }
-        let body = entry["body"].as_str().unwrap_or_default();
-        let body = if entry["body_encoded"] == true {
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap()
-        } else {
-            body.to_string()
-        };
-        let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
         let short = |arn: String| arn.rsplit('/').next().unwrap_or_default().to_string();
         let (api, target) = match (service, action) {

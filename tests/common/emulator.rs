@@ -62,6 +62,32 @@ impl Emulator {
         self.post("/moto-api/recorder/start-recording", "");
     }
 
+    /// Every client request moto recorded since `start_recording`, in order,
+    /// as `(X-Amz-Target, JSON body)`; the emulator's own lookups left out.
+    pub fn recorded_requests(&self) -> Vec<(String, serde_json::Value)> {
+        use base64::Engine as _;
+        self.post("/moto-api/recorder/stop-recording", "");
+        let recording = self.get("/moto-api/recorder/download-recording");
+        let mut requests = Vec::new();
+        for line in recording.lines() {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            let headers = entry["headers"].as_object().unwrap();
+            if headers.keys().any(|k| k.eq_ignore_ascii_case("x-ecs-emulator-internal")) {
+                continue;
+            }
+            let Some((_, target)) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")) else {
+                continue;
+            };
+            let body = entry["body"].as_str().unwrap_or_default();
+            let body = match entry["body_encoded"] == true {
+                true => String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap(),
+                false => body.to_string(),
+            };
+            requests.push((target.as_str().unwrap().to_string(), serde_json::from_str(&body).unwrap_or_default()));
+        }
+        requests
+    }
+
     /// The `X-Amz-Target` action of every request moto recorded, in order.
     pub fn recorded_actions(&self) -> Vec<String> {
         self.post("/moto-api/recorder/stop-recording", "");

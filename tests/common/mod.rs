@@ -42,6 +42,27 @@ pub fn against(endpoint: &str, dir: &Path, args: &[&str]) -> Command {
     command
 }
 
+/// The deploy most run tests exercise: register from `web` with the image a
+/// param gives, scaling held still, an awaited rollout, a rollback on failure.
+pub const DEPLOY: &str = r#"
+cluster = "prod"
+param image = "web:v2"
+param timeout: duration = 2m
+service web = "web"
+
+let td = register from web {
+  container "web" { image = image }
+}
+suspend-scaling web
+update web { task-definition = td }
+await-stable web { timeout = timeout }
+resume-scaling web
+
+on-failure {
+  rollback web
+}
+"#;
+
 /// A temporary directory holding the given files.
 pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
