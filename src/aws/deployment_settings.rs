@@ -2,6 +2,8 @@
 //! sends: ECS's UpdateService takes the configuration as a whole, so what the
 //! pipeline does not set is sent back as the service has it.
 
+use std::time::Duration;
+
 use aws_sdk_ecs::types::{DeploymentCircuitBreaker, DeploymentConfiguration};
 
 use super::CircuitBreakerState;
@@ -47,6 +49,39 @@ impl DeploymentSettings {
             config.deployment_circuit_breaker = Some(kept);
         }
         DeploymentSettings(Some(config))
+    }
+
+    /// The strategy, with ECS's documented defaults for what is unset
+    /// (LinearConfiguration: 10 % steps, 6 min; CanaryConfiguration: 5 %, 10 min).
+    pub fn strategy_timings(&self) -> super::StrategyTimings {
+        use super::StrategyTimings;
+        let minutes = |m: Option<i32>, default: i32| Duration::from_secs(60 * m.unwrap_or(default).max(0) as u64);
+        let Some(config) = &self.0 else { return StrategyTimings::Rolling };
+        match config.strategy().map(|s| s.as_str()) {
+            Some("BLUE_GREEN") => StrategyTimings::BlueGreen,
+            Some("LINEAR") => {
+                let linear = config.linear_configuration();
+                StrategyTimings::Linear {
+                    step_percent: linear.and_then(|l| l.step_percent()).unwrap_or(10.0),
+                    step_bake: minutes(linear.and_then(|l| l.step_bake_time_in_minutes()), 6),
+                }
+            }
+            Some("CANARY") => {
+                let canary = config.canary_configuration();
+                StrategyTimings::Canary {
+                    percent: canary.and_then(|c| c.canary_percent()).unwrap_or(5.0),
+                    bake: minutes(canary.and_then(|c| c.canary_bake_time_in_minutes()), 10),
+                }
+            }
+            _ => StrategyTimings::Rolling,
+        }
+    }
+
+    /// `bakeTimeInMinutes`: how long both revisions run after production
+    /// traffic moved; zero when unset.
+    pub fn bake_time(&self) -> Duration {
+        let minutes = self.0.as_ref().and_then(|c| c.bake_time_in_minutes()).unwrap_or(0).max(0);
+        Duration::from_secs(60 * minutes as u64)
     }
 
     /// The settings beyond the percentages and the breaker's switches, one

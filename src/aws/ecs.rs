@@ -1,6 +1,5 @@
 //! ECS: services, deployments, task definitions and tasks.
 
-use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_ecs::types::{
@@ -14,43 +13,9 @@ use super::retry::{self, READ_BUDGET, WRITE_BUDGET};
 use super::{Aws, AwsError, ErrorKind};
 use crate::taskdef::reference;
 
-/// A state ECS names with a string: the values known today, and `Other` for
-/// any the API adds later, so a new value is data rather than an error.
-macro_rules! api_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal,)* }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant,)*
-            /// A value this version of ecsflow does not know, as ECS sent it.
-            Other(String),
-        }
-
-        impl $name {
-            /// As the API spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $text,)*
-                    $name::Other(text) => text,
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(text: &str) -> Self {
-                match text {
-                    $($text => $name::$variant,)*
-                    other => $name::Other(other.to_string()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+api_enum! {
+    /// A service's `deploymentController.type`; ECS when the answer has none.
+    DeploymentController { Ecs = "ECS", CodeDeploy = "CODE_DEPLOY", External = "EXTERNAL", }
 }
 
 api_enum! {
@@ -107,6 +72,11 @@ pub struct ServiceState {
     /// The whole deploymentConfiguration, so an `update` sends back every
     /// field the pipeline does not set.
     pub deployment_configuration: DeploymentSettings,
+    /// Who deploys the service: ECS itself, CodeDeploy or an external tool.
+    pub controller: DeploymentController,
+    /// The service deployment ECS runs or ran last (`currentServiceDeployment`),
+    /// when the endpoint knows the service deployments API.
+    pub current_service_deployment: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +240,11 @@ impl ServiceState {
                 capacity_providers: service.capacity_provider_strategy().to_vec(),
             },
             deployment_configuration: DeploymentSettings::from_sdk(config.cloned()),
+            controller: service
+                .deployment_controller()
+                .map(|c| DeploymentController::from(c.r#type().as_str()))
+                .unwrap_or(DeploymentController::Ecs),
+            current_service_deployment: service.current_service_deployment().map(str::to_string),
         }
     }
 

@@ -1,6 +1,45 @@
 //! The only module that names `aws_sdk_*`: thin calls to ECS, ECR and
 //! Application Auto Scaling that take and give the domain types below.
 
+/// A state ECS names with a string: the values known today, and `Other` for
+/// any the API adds later, so a new value is data rather than an error.
+macro_rules! api_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)*
+            /// A value this version of ecsflow does not know, as ECS sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// As the API spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)*
+                    $name::Other(text) => text,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $($text => $name::$variant,)*
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 mod deployment_settings;
 mod ecr;
 mod ecs;
@@ -8,6 +47,7 @@ mod error;
 mod raw_json;
 pub mod retry;
 mod scaling;
+mod service_deployments;
 
 use std::time::Duration;
 
@@ -20,6 +60,7 @@ pub use ecr::*;
 pub use ecs::*;
 pub use error::{AwsError, Connection, ErrorKind};
 pub use scaling::*;
+pub use service_deployments::*;
 
 /// How to reach AWS; everything else comes from the default chain
 /// (environment, profiles with SSO, web identity, container and instance
