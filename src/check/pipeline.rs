@@ -124,7 +124,7 @@ pub enum Action {
     SuspendScaling { service: BindingId },
     ResumeScaling { service: BindingId },
     Update(Update),
-    AwaitStable { services: Vec<BindingId>, timeout: Option<Expr> },
+    AwaitStable { services: Vec<BindingId>, timeout: Option<Expr>, until: Until },
     RunTask(RunTask),
     Rollback { service: BindingId, to: Option<Expr> },
     Prune { task_definition: Expr, keep: Expr },
@@ -205,6 +205,15 @@ pub struct RunTask {
     /// `container = "NAME"`: the container whose exit decides the verdict,
     /// instead of the essential one that stopped the task.
     pub judged_by: Option<Expr>,
+}
+
+/// When `await-stable` returns: at the end of the deployment (`stable`), or
+/// also when a PAUSE lifecycle hook holds it (`paused`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Until {
+    #[default]
+    Stable,
+    Paused,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

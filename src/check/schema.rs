@@ -21,6 +21,7 @@ const fn req(name: &'static str, want: Want) -> Attr {
 pub const BUILDERS: &[&str] = &["docker", "podman", "buildah"];
 pub const CIRCUIT_BREAKER: &[&str] = &["off", "on", "rollback"];
 pub const WAIT: &[&str] = &["success", "running", "none"];
+pub const UNTIL: &[&str] = &["stable", "paused"];
 
 pub const BUILD: &[Attr] = &[
     opt("dockerfile", Want::String),
@@ -51,7 +52,7 @@ pub const UPDATE: &[Attr] = &[
     opt("health-check-grace", Want::Duration),
 ];
 
-pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration)];
+pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration), opt("until", Want::Word(UNTIL))];
 
 pub const RUN_TASK: &[Attr] = &[
     opt("like", Want::Service),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::error::CheckError;
 use super::files::Entry;
 use super::pipeline::{
-    Action, BindingId, Build, Builder, ContainerOverride, Expr, ExprKind, Push, RunTask, Step, Wait,
+    Action, BindingId, Build, Builder, ContainerOverride, Expr, ExprKind, Push, RunTask, Step, Until, Wait,
 };
 use super::scope::FileContainers;
 use super::types::{Type, Want};
@@ -68,7 +68,11 @@ impl Checker<'_> {
                 let services = self.awaited_services(keyword, services);
                 let attrs = self.block(name, keyword, block.as_ref(), schema::AWAIT_STABLE, None);
                 self.positive_duration(attrs.expr("timeout"), "timeout");
-                Some(Action::AwaitStable { services, timeout: attrs.value("timeout") })
+                let until = match attrs.word("until") {
+                    Some("paused") => Until::Paused,
+                    _ => Until::Stable,
+                };
+                Some(Action::AwaitStable { services, timeout: attrs.value("timeout"), until })
             }
             StepKind::RunTask { task_definition, block } => {
                 ty = Type::Task;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use crate::aws::{scaling_resource_id, RunTaskRequest, ScalingSuspension, ServiceState, ServiceUpdate};
-use crate::check::pipeline::{Step, Wait};
+use crate::check::pipeline::{Step, Until, Wait};
 use crate::eval::ServiceRef;
 use crate::image::{BuildRequest, Builder, ImageError};
 use crate::resolve::Ledger;
@@ -185,6 +185,8 @@ impl UpdateAction {
 pub struct AwaitAction {
     pub services: Vec<ServiceRef>,
     pub timeout: Duration,
+    /// Whether a pause at a lifecycle hook ends the wait.
+    pub until: Until,
 }
 
 pub struct RunTaskAction {

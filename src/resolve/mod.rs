@@ -235,9 +235,10 @@ impl<'a> Resolver<'a> {
                 Resolved::Scaling(ScalingAction { change: ScalingChange::Resume, service, current, target })
             }
             Action::Update(update) => Resolved::Update(self.update(facts, ledger, update, span).await?),
-            Action::AwaitStable { services, timeout } => Resolved::Await(AwaitAction {
+            Action::AwaitStable { services, timeout, until } => Resolved::Await(AwaitAction {
                 services: services.iter().map(|s| self.service(ledger, *s)).collect(),
                 timeout: self.duration(ledger, timeout)?.unwrap_or(DEFAULT_AWAIT_TIMEOUT),
+                until: *until,
             }),
             Action::RunTask(run) => {
                 let task_definition = self.text(ledger, &run.task_definition)?;
