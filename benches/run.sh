@@ -11,7 +11,11 @@
 #   --services N      services in the parallel scenario (default 10)
 #   --scenarios LIST  comma-separated: happy,failure,parallel (the default),
 #                     polling, throttle (issue 10; not in the default: polling
-#                     takes about 4 min a run)
+#                     takes about 4 min a run), strategies (issue 11; with
+#                     `--minute 60`, about 2 min a strategy and run)
+#   --strategies LIST strategies: which of rolling,blue-green,linear,canary (all)
+#   --minute S        the emulator's emulated seconds per minute of bake time
+#                     (default 60: real minutes)
 #   --poll-hold S     polling: the new tasks' start delay, image `slow-Ss` (default 75)
 #   --poll-skip S     polling: the counted minute starts S s after await-stable (default 5)
 #   --throttle-seconds S  throttle: the window's length (default 6)
@@ -44,6 +48,9 @@
 #             `await-stable`, and for N `await-stable`s in `parallel`: moto's
 #             recording is read at await-stable + 5 s and 60 s later, and the
 #             DescribeServices in between counted, with the services each asked for
+#   strategies  for each strategy, a service configured with it (bakes of one
+#             minute) deployed and awaited: the service deployment's SUCCESSFUL
+#             (finishedAt) -> exit, and Describe calls per minute while it bakes
 #   throttle  a rollout (`slow-3s`) that ECS completes, with `on-failure {
 #             rollback s0 }`, without and with DescribeServices throttled for 6 s
 #             from await-stable's start (POST /_emulator/faults), through a
@@ -61,6 +68,7 @@ services=10
 scenarios=happy,failure,parallel
 build=1
 nodelay=0
+minute=60
 extra=()
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -69,7 +77,8 @@ while [[ $# -gt 0 ]]; do
         --services) services=$2; shift 2 ;;
         --scenarios) scenarios=$2; shift 2 ;;
         --trace|--model) extra+=("$1"); shift ;;
-        --poll-hold|--poll-skip|--throttle-seconds|--throttle-slow) extra+=("$1" "$2"); shift 2 ;;
+        --poll-hold|--poll-skip|--throttle-seconds|--throttle-slow|--strategies) extra+=("$1" "$2"); shift 2 ;;
+        --minute) minute=$2; shift 2 ;;
         --json) extra+=(--json "$(realpath -m "$2")"); shift 2 ;;
         --no-build) build=0; shift ;;
         --emulator-nodelay) nodelay=1; shift ;;
@@ -122,7 +131,7 @@ else
     emulator=("$root/harness/ecs_emulator.py")
 fi
 # cd: moto's recorder file and any stray output stay in the scratch directory.
-(cd "$work" && exec "$python" "${emulator[@]}" --port 0 --time-scale "$scale") \
+(cd "$work" && exec "$python" "${emulator[@]}" --port 0 --time-scale "$scale" --minute "$minute") \
     > "$work/emulator.out" 2> "$work/emulator.err" &
 emu_pid=$!
 url=

@@ -448,6 +448,114 @@ class Bench:
             manys.append(rn)
         return ones, manys
 
+    # ---- issue 11: deployment strategies -----------------------------------------
+
+    STRATEGY_CONFIGS = {
+        "rolling": {"strategy": "ROLLING"},
+        "blue-green": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1},
+        "linear": {
+            "strategy": "LINEAR",
+            "bakeTimeInMinutes": 1,
+            "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1},
+        },
+        "canary": {
+            "strategy": "CANARY",
+            "bakeTimeInMinutes": 1,
+            "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1},
+        },
+    }
+
+    def strategies(self):
+        """For each strategy, a fresh service configured with it (bake times of one
+        minute, which the emulator runs as `--minute` seconds: 60 for real
+        minutes), a new revision registered, updated and awaited. Measured: the
+        time from the service deployment's SUCCESSFUL (its `finishedAt`, epoch
+        seconds on this machine) to the process's exit; and the Describe calls
+        (DescribeServices + DescribeServiceDeployments) while the deployment bakes,
+        per minute: a watcher reads the emulator's timeline every 50 ms and moto's
+        recording at each bake's start and end (the `stage` BAKE_TIME to the
+        next stage; for linear and canary also each step bake between two
+        `traffic` events)."""
+        out = {}
+        for strategy in self.args.strategies.split(","):
+            config = self.STRATEGY_CONFIGS[strategy]
+            runs = []
+            for run in range(1, self.args.runs + 1):
+                name = self.names("st-" + strategy, run)[0]
+                self.emu.ecs.register_task_definition(
+                    family=name,
+                    containerDefinitions=[{"name": name, "image": "%s:v1" % name, "memory": 128, "essential": True}],
+                )
+                cfg = dict(config, minimumHealthyPercent=100, maximumPercent=200,
+                           deploymentCircuitBreaker={"enable": True, "rollback": True})
+                self.emu.ecs.create_service(
+                    cluster=CLUSTER, serviceName=name, taskDefinition=name, desiredCount=DESIRED,
+                    deploymentConfiguration=cfg,
+                )
+                self.emu.wait_stable([name])
+                self.emu.start_recording()
+                windows = []  # (start, end, describes during) of each bake
+                stop = threading.Event()
+
+                def describes():
+                    return sum(1 for a, _ in self.emu.recorded() if a in ("DescribeServices", "DescribeServiceDeployments"))
+
+                before = len([e for e in self.emu.timeline() if e.get("service") == name])
+
+                def watch(name=name, windows=windows, stop=stop, before=before):
+                    seen = before  # the service's creation went through the stages too
+                    open_window = None
+                    while not stop.is_set():
+                        events = [e for e in self.emu.timeline() if e.get("service") == name]
+                        for e in events[seen:]:
+                            ev = e.get("event")
+                            bake_start = (ev == "stage" and e.get("stage") == "BAKE_TIME") or (
+                                ev == "traffic" and 0 < (e.get("production") or 0) < 100
+                            )
+                            ends = ev in ("stage", "traffic", "completed", "rolled-back")
+                            if open_window and ends:
+                                windows.append((open_window[0], e["time"], describes() - open_window[1]))
+                                open_window = None
+                            if bake_start:
+                                open_window = (e["time"], describes())
+                        seen = len(events)
+                        time.sleep(0.05)
+
+                watcher = threading.Thread(target=watch, daemon=True)
+                watcher.start()
+                source = (
+                    'cluster = "%s"\nservice s0 = "%s"\n'
+                    'let td = register from s0 {\n  container "%s" { image = "%s:v2" }\n}\n'
+                    "update s0 { task-definition = td }\n"
+                    "await-stable s0 { timeout = 20m }\n" % (CLUSTER, name, name, name)
+                )
+                r = run_ecsflow(self.args.bin, self.emu, source, self.workdir)
+                stop.set()
+                watcher.join(5)
+                r.strategy = strategy
+                r.windows = windows
+                current = self.emu.ecs.describe_services(cluster=CLUSTER, services=[name])["services"][0]
+                arn = current.get("currentServiceDeployment")
+                sd = self.emu.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0] if arn else {}
+                finished = sd.get("finishedAt")
+                r.sd_status = sd.get("status")
+                if r.code != 0 or r.sd_status != "SUCCESSFUL" or finished is None:
+                    self.errors.append("strategy %s run %d: exit %s, service deployment %s" % (strategy, run, r.code, r.sd_status))
+                    log("!! strategy %s run %d: exit %s, service deployment %s\n%s" % (strategy, run, r.code, r.sd_status, describe_failure(r)))
+                    r.ok = False
+                else:
+                    r.ok = True
+                    r.success_to_exit = r.t_exit - finished.timestamp()
+                    r.bake_rates = [calls * 60.0 / (end - start) for start, end, calls in windows if end - start >= 5]
+                    log(
+                        "  %-10s run %d: SUCCESSFUL->exit %.3f s, wall %.1f s, bakes %s"
+                        % (strategy, run, r.success_to_exit, r.wall,
+                           ", ".join("%.0f s: %d Describe (%.1f/min)" % (e - s, c, c * 60.0 / (e - s)) for s, e, c in windows) or "none")
+                    )
+                runs.append(r)
+            out[strategy] = runs
+        return out
+
     # ---- issue 10: polling rate and throttling ------------------------------------
 
     def polling(self):
@@ -904,10 +1012,35 @@ def report_throttle(args, throttle):
     return "\n".join(lines)
 
 
+def report_strategies(args, strategies):
+    lines = [
+        "",
+        "Deployment strategies (desired %d, bake times 1 emulated minute; time scale %s):" % (DESIRED, args.time_scale),
+        "",
+        "| strategy | runs | SUCCESSFUL -> exit, median | max | Describe calls per minute of bake, median | max | bakes measured |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for strategy, runs in strategies.items():
+        ok = [r for r in runs if r.ok]
+        rates = [x for r in ok for x in r.bake_rates]
+        lines.append(
+            "| %s | %d/%d | %s | %s | %s | %s | %d |"
+            % (
+                strategy, len(ok), len(runs),
+                "%.3f s" % med(r.success_to_exit for r in ok) if ok else "-",
+                "%.3f s" % mx(r.success_to_exit for r in ok) if ok else "-",
+                "%.1f" % med(rates) if rates else "-",
+                "%.1f" % mx(rates) if rates else "-",
+                len(rates),
+            )
+        )
+    return "\n".join(lines)
+
+
 def to_json(runs):
     keys = ("wall", "rollout", "beyond", "pre", "post", "seen", "latency", "after_seen", "first_event", "cpu", "maxrss_mb", "code", "polls", "rest", "by_action", "ok",
             "label", "window", "minute_calls", "per_minute", "looks", "polls_per_service", "per_poll", "batch", "await_s",
-            "mode", "step_ends", "throttled", "describes", "update_calls", "retry_notes", "final_td", "old_td", "new_td", "later_deployments", "completed_in_window", "after_close")
+            "mode", "step_ends", "throttled", "describes", "update_calls", "retry_notes", "final_td", "old_td", "new_td", "later_deployments", "completed_in_window", "after_close", "strategy", "success_to_exit", "bake_rates", "windows", "sd_status")
     return [{k: getattr(r, k) for k in keys if hasattr(r, k)} for r in runs]
 
 
@@ -941,6 +1074,7 @@ def main():
     ap.add_argument("--poll-skip", type=float, default=5.0, help="polling: the minute starts this long after await-stable starts")
     ap.add_argument("--throttle-seconds", type=float, default=6.0, help="throttle: the window's length, real s")
     ap.add_argument("--throttle-slow", type=int, default=3, help="throttle: the new tasks' start delay (image slow-Ns)")
+    ap.add_argument("--strategies", default="rolling,blue-green,linear,canary", help="strategies: which strategies")
     ap.add_argument("--trace", action="store_true")
     ap.add_argument("--model", action="store_true")
     ap.add_argument("--json", help="write every run's numbers here")
@@ -966,6 +1100,10 @@ def main():
     if "throttle" in scenarios:
         log("== %g s of throttled DescribeServices during await-stable" % args.throttle_seconds)
         throttle = bench.throttle()
+    strategies = None
+    if "strategies" in scenarios:
+        log("== deployment strategies: SUCCESSFUL -> exit, Describe calls per minute of bake")
+        strategies = bench.strategies()
     if args.trace:
         log("== traced runs (diagnostic)")
         traces = bench.trace()
@@ -977,6 +1115,8 @@ def main():
         print(report_polling(args, polling))
     if throttle:
         print(report_throttle(args, throttle))
+    if strategies:
+        print(report_strategies(args, strategies))
     if args.json:
         data = {
             "time_scale": args.time_scale,
@@ -988,6 +1128,7 @@ def main():
             "model": model or [],
             "polling": {k: to_json(v) for k, v in (polling or {}).items()},
             "throttle": {k: to_json(v) for k, v in (throttle or {}).items()},
+            "strategies": {k: to_json(v) for k, v in (strategies or {}).items()},
         }
         with open(args.json, "w") as f:
             json.dump(data, f, indent=1)
