@@ -1082,6 +1082,72 @@ def test_circuit_breaker_without_rollback_stops_the_service_deployment(emulator,
     assert "rollback" not in d
 
 
+def breaker_services(ecs, td, breakers):
+    """One service per name in `breakers` (desired 1, 100/200, the breaker as given), all steady."""
+    for name, breaker in breakers.items():
+        cfg = {"minimumHealthyPercent": 100, "maximumPercent": 200, "deploymentCircuitBreaker": breaker}
+        ecs.create_service(cluster="prod", serviceName=name, taskDefinition=td, desiredCount=1, deploymentConfiguration=cfg)
+    for name in breakers:
+        wait_for(lambda: stable(ecs, "prod", name), what="service %s steady" % name)
+
+
+def test_breaker_threshold_configuration_sets_the_threshold(emulator, ecs):
+    # API reference, ThresholdConfiguration / ThresholdType: COUNT is the value itself;
+    # BOUNDED_PERCENT (default, value 50) is value% of desiredCount clamped to 3..200;
+    # UNBOUNDED_PERCENT is not clamped.
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-pull-error")
+    on = {"enable": True, "rollback": True}
+    breakers = {
+        "default": dict(on),
+        "count": dict(on, thresholdConfiguration={"type": "COUNT", "value": 2}),
+        "bounded": dict(on, thresholdConfiguration={"type": "BOUNDED_PERCENT", "value": 10}),
+        "unbounded": dict(on, thresholdConfiguration={"type": "UNBOUNDED_PERCENT", "value": 10}),
+    }
+    breaker_services(ecs, td1, breakers)
+    assert service(ecs, "prod", "count")["deploymentConfiguration"]["deploymentCircuitBreaker"] == breakers["count"]
+    arns = {n: ecs.update_service(cluster="prod", service=n, taskDefinition=td2)["service"]["currentServiceDeployment"] for n in breakers}
+    expected = {"default": 3, "count": 2, "bounded": 3, "unbounded": 1}
+    for name, threshold in expected.items():
+        d = sdep_status(ecs, arns[name], "ROLLBACK_SUCCESSFUL")
+        cb = d["deploymentCircuitBreaker"]
+        # desired 1 at 100/200: one task at a time, so the breaker trips at the threshold exactly
+        assert (cb["status"], cb["threshold"], cb["failureCount"]) == ("TRIGGERED", threshold, threshold), name
+        failed = [e for e in timeline(emulator) if e["event"] == "failed" and e["service"] == name]
+        assert failed and failed[0]["threshold"] == threshold, name
+    with pytest.raises(ClientError) as e:
+        ecs.update_service(
+            cluster="prod",
+            service="count",
+            deploymentConfiguration={"deploymentCircuitBreaker": dict(on, thresholdConfiguration={"type": "PERCENT", "value": 5})},
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_breaker_reset_on_healthy_task(emulator, ecs):
+    # DeploymentCircuitBreaker.resetOnHealthyTask (default true): a task that reaches a
+    # healthy state resets the failure count to 0; with false the count is kept.
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-flaky-pull-2")  # the deployment's first 2 tasks fail to pull
+    count = {"type": "COUNT", "value": 3}
+    breakers = {
+        "resets": {"enable": True, "rollback": True, "thresholdConfiguration": count},
+        "keeps": {"enable": True, "rollback": True, "thresholdConfiguration": count, "resetOnHealthyTask": False},
+    }
+    breaker_services(ecs, td1, breakers)
+    arns = {n: ecs.update_service(cluster="prod", service=n, taskDefinition=td2)["service"]["currentServiceDeployment"] for n in breakers}
+    for name, failures in (("resets", 0), ("keeps", 2)):
+        d = sdep_status(ecs, arns[name], "SUCCESSFUL")
+        assert d["deploymentCircuitBreaker"]["failureCount"] == failures, name
+        assert d["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE", name
+        svc = wait_for(lambda: stable(ecs, "prod", name), what="%s steady" % name)
+        assert primary(svc)["failedTasks"] == failures, name
+        stopped = service_tasks(ecs, "prod", name, desired="STOPPED")
+        assert len([t for t in stopped if t.get("stopCode") == "TaskFailedToStart"]) == 2, name
+
+
 def test_stop_service_deployment_rolls_back(emulator, ecs):
     ecs.create_cluster(clusterName="prod")
     td1 = register(ecs, "web", "web:v1")

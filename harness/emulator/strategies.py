@@ -13,7 +13,7 @@ Reproduces, from the ECS developer guide and API reference:
   ROLLBACK_SUCCESSFUL and ROLLBACK_FAILED. It names its source service revisions
   (what ran before) and its target revision, with requested/running/pending task
   counts and traffic weights; the circuit breaker's failureCount and threshold
-  (max(3, min(200, ceil(0.5 × desired)))); the alarms and the triggered ones; the
+  (the applied one: services.py's, from `thresholdConfiguration`); the alarms and the triggered ones; the
   rollback (reason, startedAt, the revision rolled back to); createdAt,
   startedAt, updatedAt, finishedAt and stoppedAt.
 - "Stopping Amazon ECS service deployments" (developerguide/
@@ -291,7 +291,7 @@ class ServiceDeployment:
         j["deploymentCircuitBreaker"] = {
             "status": self.monitor_status(cb.get("enable"), self.breaker_tripped),
             "failureCount": self.target.failed_tasks,
-            "threshold": self.svc.breaker_threshold(),
+            "threshold": self.svc.breaker_threshold(None if self.svc.current_sd is self else self.config),
         }
         al = self.config.get("alarms") or {}
         j["alarms"] = {
