@@ -1517,6 +1517,47 @@ def test_pause_hook_rollback_and_timeout(emulator, ecs):
         assert e.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
+def test_pause_hooks_on_a_rolling_deployment(emulator, ecs):
+    # Assumed stages of a rolling deployment with hooks (the guide does not list them):
+    # RECONCILE_SERVICE (only with more than one revision), PRE_SCALE_UP, SCALE_UP,
+    # POST_SCALE_UP; lifecycleStage shows them.
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    td3 = register(ecs, "web", "web:v3")
+    make_service(ecs, "prod", "web", td1, 2, minimum=50, maximum=200)
+    pause = lambda stage: {"targetType": "PAUSE", "lifecycleStages": [stage], "timeoutConfiguration": {"timeoutInMinutes": 60}}
+    cfg = {"lifecycleHooks": [pause("PRE_SCALE_UP"), pause("POST_SCALE_UP")]}
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    arn = svc["currentServiceDeployment"]
+    d, hook = awaiting(ecs, arn, "PRE_SCALE_UP")
+    time.sleep(4 * SCALE)  # paused before scale-up: v2 starts nothing, v1 keeps both tasks
+    svc = service(ecs, "prod", "web")
+    assert (primary(svc)["runningCount"], primary(svc)["pendingCount"], svc["runningCount"]) == (0, 0, 2)
+    assert sdep(ecs, arn)["lifecycleStage"] == "PRE_SCALE_UP"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    d, hook2 = awaiting(ecs, arn, "POST_SCALE_UP")
+    assert d["targetServiceRevision"]["runningTaskCount"] == 2
+    time.sleep(4 * SCALE)  # paused after scale-up: not yet SUCCESSFUL, the ECS deployment not completed
+    d = sdep(ecs, arn)
+    assert d["status"] == "IN_PROGRESS" and d["lifecycleStage"] == "POST_SCALE_UP"
+    assert primary(service(ecs, "prod", "web"))["rolloutState"] == "IN_PROGRESS"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook2["hookId"], action="CONTINUE")
+    d = sdep_status(ecs, arn, "SUCCESSFUL")
+    assert [h["status"] for h in d["lifecycleHookDetails"]] == ["SUCCEEDED", "SUCCEEDED"]
+    rev2 = d["targetServiceRevision"]["arn"]
+    assert wait_for(lambda: stable(ecs, "prod", "web"), what="steady on v2")["taskDefinition"] == td2
+    # ROLLBACK from the pause after scale-up rolls back to v2
+    cfg = {"lifecycleHooks": [pause("POST_SCALE_UP")]}
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td3, deploymentConfiguration=cfg)["service"]["currentServiceDeployment"]
+    _, hook = awaiting(ecs, arn, "POST_SCALE_UP")
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="ROLLBACK")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev2 and d["lifecycleStage"] == "POST_SCALE_UP"
+    assert d["lifecycleHookDetails"][0]["status"] == "FAILED"
+    assert wait_for(lambda: stable(ecs, "prod", "web"), what="back on v2")["taskDefinition"] == td2
+
+
 # ---------------------------------------------------------------------------- early success criteria
 
 

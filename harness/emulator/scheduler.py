@@ -131,6 +131,8 @@ class Scheduler:
                 else:
                     psd.set_status(now, "STOPPED", "ECS deployment circuit breaker: tasks failed to start.")
         hold = sd is not None and sd.target is p and sd.holds_source()
+        # before SCALE_UP (lifecycle stages): nothing starts and the old revisions keep their tasks
+        waiting = sd is not None and sd.target is p and sd.before_scale_up()
         frozen = p.rollout_state == "FAILED"
 
         d, min_healthy, max_tasks = svc.limits()
@@ -149,7 +151,7 @@ class Scheduler:
             # Older deployments: tasks not yet RUNNING go at once, RUNNING ones while the
             # service keeps minimumHealthyPercent RUNNING.
             old_live = [t for t in live if t.deployment is not p]
-            if hold:
+            if hold or waiting:
                 old_live = []  # blue/green, linear, canary: blue serves until CLEAN_UP
             to_stop.extend(t for t in old_live if t.last_status != "RUNNING")
             running_left = len([t for t in running if t not in to_stop])
@@ -177,7 +179,7 @@ class Scheduler:
                     % (svc.name, len(to_stop), " ".join("(task %s)" % t.id for t in to_stop)),
                 )
             # Start PRIMARY tasks within maximumPercent.
-            if svc.status == "ACTIVE" and not frozen and not (hold and sd.stage in (None, "RECONCILE_SERVICE", "PRE_SCALE_UP")):
+            if svc.status == "ACTIVE" and not frozen and not waiting:
                 live_after = len(live) - len(to_stop)
                 p_live_after = len([t for t in p_live if t not in to_stop])
                 room = max_tasks - live_after
