@@ -1023,6 +1023,33 @@ def test_service_deployments_api_follows_a_rolling_update(emulator, ecs):
     assert len(ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]) == 2
 
 
+def test_update_service_answers_with_the_service_deployment_it_started(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    td3 = register(ecs, "web", "web:v3")
+    first = make_service(ecs, "prod", "web", td1, 2)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    arn = svc["currentServiceDeployment"]
+    assert arn != first["currentServiceDeployment"]
+    # DescribeServiceDeployments answers at once, and the deployment is the update's
+    d = sdep(ecs, arn)
+    assert d["status"] in ("PENDING", "IN_PROGRESS") and d["serviceDeploymentArn"] == arn
+    assert d["targetServiceRevision"]["arn"] == ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"][0]["targetServiceRevisionArn"]
+    assert service(ecs, "prod", "web")["currentServiceDeployment"] == arn
+    assert [s["arn"] for s in svc["currentServiceRevisions"]][0] == d["targetServiceRevision"]["arn"]
+    # a scale alone starts none: the answer keeps naming the same one
+    assert ecs.update_service(cluster="prod", service="web", desiredCount=3)["service"]["currentServiceDeployment"] == arn
+    wait_for(lambda: stable(ecs, "prod", "web"), what="steady on v2")
+    # with --describe-lag, DescribeServices shows the service as before the update (the
+    # old currentServiceDeployment) until the lag ends; DescribeServiceDeployments does not lag
+    requests.post(emulator + "/_emulator/consistency", json={"describeServicesLag": 5}, timeout=10)
+    arn3 = ecs.update_service(cluster="prod", service="web", taskDefinition=td3)["service"]["currentServiceDeployment"]
+    assert service(ecs, "prod", "web")["currentServiceDeployment"] == arn
+    assert sdep(ecs, arn3)["status"] in ("PENDING", "IN_PROGRESS", "SUCCESSFUL")
+    wait_for(lambda: service(ecs, "prod", "web")["currentServiceDeployment"] == arn3, timeout=5 * SCALE + 2, what="fresh read")
+
+
 def test_service_deployment_replaced_by_a_newer_one_is_stopped(emulator, ecs):
     ecs.create_cluster(clusterName="prod")
     td1 = register(ecs, "web", "web:v1")
@@ -1556,6 +1583,50 @@ def test_pause_hooks_on_a_rolling_deployment(emulator, ecs):
     assert d["rollback"]["serviceRevisionArn"] == rev2 and d["lifecycleStage"] == "POST_SCALE_UP"
     assert d["lifecycleHookDetails"][0]["status"] == "FAILED"
     assert wait_for(lambda: stable(ecs, "prod", "web"), what="back on v2")["taskDefinition"] == td2
+
+
+# ---------------------------------------------------------------------------- CODE_DEPLOY and EXTERNAL controllers
+
+
+def test_code_deploy_and_external_controllers(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    ecs.create_service(cluster="prod", serviceName="cd", taskDefinition=td1, desiredCount=2, deploymentController={"type": "CODE_DEPLOY"})
+    ecs.create_service(cluster="prod", serviceName="ext", desiredCount=1, deploymentController={"type": "EXTERNAL"})
+    time.sleep(4 * SCALE)  # the scheduler leaves them alone
+    cd, ext = ecs.describe_services(cluster="prod", services=["cd", "ext"])["services"]
+    assert cd["deploymentController"] == {"type": "CODE_DEPLOY"} and cd["taskDefinition"] == td1
+    assert ext["deploymentController"] == {"type": "EXTERNAL"} and "taskDefinition" not in ext
+    assert (cd["status"], cd["desiredCount"], cd["runningCount"], cd["deployments"]) == ("ACTIVE", 2, 0, [])
+    assert "currentServiceDeployment" not in cd
+    assert sorted(ecs.list_services(cluster="prod")["serviceArns"]) == sorted([cd["serviceArn"], ext["serviceArn"]])
+
+    def refused(name, **update):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service=name, **update)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", update
+        return e.value.response["Error"]["Message"]
+
+    assert refused("cd", taskDefinition=td2) == (
+        "Unable to update task definition on services with a CODE_DEPLOY deployment controller. "
+        "Use AWS CodeDeploy to trigger a new deployment."
+    )
+    assert refused("cd", forceNewDeployment=True).startswith("Cannot force a new deployment on services with a CODE_DEPLOY")
+    refused("cd", deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    refused("cd", deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+    refused("cd", deploymentConfiguration={"maximumPercent": 150})  # EC2 launch type: no custom percentages
+    refused("ext", taskDefinition=td2)
+    refused("ext", deploymentConfiguration={"maximumPercent": 200})
+    # what the API reference lets them change
+    out = ecs.update_service(cluster="prod", service="cd", desiredCount=3, healthCheckGracePeriodSeconds=30)["service"]
+    assert (out["desiredCount"], out["taskDefinition"], out["healthCheckGracePeriodSeconds"]) == (3, td1, 30)
+    assert ecs.update_service(cluster="prod", service="ext", desiredCount=4)["service"]["desiredCount"] == 4
+    cd = service(ecs, "prod", "cd")
+    assert (cd["desiredCount"], cd["taskDefinition"], cd["deployments"]) == (3, td1, [])
+    assert ecs.list_service_deployments(cluster="prod", service="cd")["serviceDeployments"] == []
+    ecs.delete_service(cluster="prod", service="cd", force=True)
+    wait_for(lambda: service(ecs, "prod", "cd")["status"] == "INACTIVE", what="cd inactive")
 
 
 # ---------------------------------------------------------------------------- early success criteria

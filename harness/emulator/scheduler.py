@@ -100,8 +100,11 @@ class Scheduler:
                         dep.failed_tasks = 0
                         dep.updated_at = now
             for svc in list(self.services.values()):
-                if svc.status != "INACTIVE" and svc.deployment_controller.get("type", "ECS") == "ECS":
+                if svc.status != "INACTIVE" and svc.controller == "ECS":
                     self.schedule(svc, now)
+                elif svc.status == "DRAINING":  # CODE_DEPLOY, EXTERNAL: no tasks of the scheduler's
+                    svc.status = "INACTIVE"
+                    self.note(now, svc, None, "inactive")
             self.prune(now)
 
     def schedule(self, svc, now):

@@ -181,7 +181,10 @@ class Service:
         self.tasks = []
         self.steady = False
         self.last_completed = None
-        self.deployments = [Deployment(self, td, now)]
+        # CODE_DEPLOY and EXTERNAL: deployments are CodeDeploy's or task sets, not the
+        # scheduler's: no Deployment, no tasks (controllers.py)
+        self.deployments = [Deployment(self, td, now)] if self.controller == "ECS" else []
+        self.controller_td_arn = td["taskDefinitionArn"] if td else None
         self.running_count = 0
         self.pending_count = 0
         self.service_deployments = []  # strategies.ServiceDeployment, oldest first
@@ -191,12 +194,16 @@ class Service:
         return self.service_deployments[-1] if self.service_deployments else None
 
     @property
+    def controller(self):
+        return (self.deployment_controller or {}).get("type") or "ECS"
+
+    @property
     def primary(self):
         return self.deployments[0]
 
     @property
     def task_definition(self):
-        return self.primary.td_arn
+        return self.primary.td_arn if self.deployments else self.controller_td_arn
 
     def add_event(self, now, message):
         self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": r3(now), "message": message})
@@ -243,7 +250,6 @@ class Service:
             "desiredCount": self.desired_count,
             "runningCount": self.running_count,
             "pendingCount": self.pending_count,
-            "taskDefinition": self.task_definition,
             "deploymentConfiguration": self.deployment_configuration,
             "deployments": [d.to_json() for d in self.deployments],
             "events": list(self.events),
@@ -256,6 +262,8 @@ class Service:
             "propagateTags": self.propagate_tags,
             "enableExecuteCommand": self.enable_execute_command,
         }
+        if self.task_definition:
+            j["taskDefinition"] = self.task_definition
         sd = self.current_sd
         if sd is not None:
             j["currentServiceDeployment"] = sd.arn
@@ -268,7 +276,7 @@ class Service:
             j["capacityProviderStrategy"] = self.capacity_provider_strategy
         if self.platform_version:
             j["platformVersion"] = self.platform_version
-        if self.primary.platform_family:
+        if self.deployments and self.primary.platform_family:
             j["platformFamily"] = self.primary.platform_family
         if self.network_configuration:
             j["networkConfiguration"] = self.network_configuration
