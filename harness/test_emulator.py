@@ -1023,6 +1023,33 @@ def test_service_deployments_api_follows_a_rolling_update(emulator, ecs):
     assert len(ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]) == 2
 
 
+def test_update_service_answers_with_the_service_deployment_it_started(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    td3 = register(ecs, "web", "web:v3")
+    first = make_service(ecs, "prod", "web", td1, 2)
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2)["service"]
+    arn = svc["currentServiceDeployment"]
+    assert arn != first["currentServiceDeployment"]
+    # DescribeServiceDeployments answers at once, and the deployment is the update's
+    d = sdep(ecs, arn)
+    assert d["status"] in ("PENDING", "IN_PROGRESS") and d["serviceDeploymentArn"] == arn
+    assert d["targetServiceRevision"]["arn"] == ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"][0]["targetServiceRevisionArn"]
+    assert service(ecs, "prod", "web")["currentServiceDeployment"] == arn
+    assert [s["arn"] for s in svc["currentServiceRevisions"]][0] == d["targetServiceRevision"]["arn"]
+    # a scale alone starts none: the answer keeps naming the same one
+    assert ecs.update_service(cluster="prod", service="web", desiredCount=3)["service"]["currentServiceDeployment"] == arn
+    wait_for(lambda: stable(ecs, "prod", "web"), what="steady on v2")
+    # with --describe-lag, DescribeServices shows the service as before the update (the
+    # old currentServiceDeployment) until the lag ends; DescribeServiceDeployments does not lag
+    requests.post(emulator + "/_emulator/consistency", json={"describeServicesLag": 5}, timeout=10)
+    arn3 = ecs.update_service(cluster="prod", service="web", taskDefinition=td3)["service"]["currentServiceDeployment"]
+    assert service(ecs, "prod", "web")["currentServiceDeployment"] == arn
+    assert sdep(ecs, arn3)["status"] in ("PENDING", "IN_PROGRESS", "SUCCESSFUL")
+    wait_for(lambda: service(ecs, "prod", "web")["currentServiceDeployment"] == arn3, timeout=5 * SCALE + 2, what="fresh read")
+
+
 def test_service_deployment_replaced_by_a_newer_one_is_stopped(emulator, ecs):
     ecs.create_cluster(clusterName="prod")
     td1 = register(ecs, "web", "web:v1")
@@ -1080,6 +1107,72 @@ def test_circuit_breaker_without_rollback_stops_the_service_deployment(emulator,
     assert d["statusReason"] == "ECS deployment circuit breaker: tasks failed to start."
     assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
     assert "rollback" not in d
+
+
+def breaker_services(ecs, td, breakers):
+    """One service per name in `breakers` (desired 1, 100/200, the breaker as given), all steady."""
+    for name, breaker in breakers.items():
+        cfg = {"minimumHealthyPercent": 100, "maximumPercent": 200, "deploymentCircuitBreaker": breaker}
+        ecs.create_service(cluster="prod", serviceName=name, taskDefinition=td, desiredCount=1, deploymentConfiguration=cfg)
+    for name in breakers:
+        wait_for(lambda: stable(ecs, "prod", name), what="service %s steady" % name)
+
+
+def test_breaker_threshold_configuration_sets_the_threshold(emulator, ecs):
+    # API reference, ThresholdConfiguration / ThresholdType: COUNT is the value itself;
+    # BOUNDED_PERCENT (default, value 50) is value% of desiredCount clamped to 3..200;
+    # UNBOUNDED_PERCENT is not clamped.
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-pull-error")
+    on = {"enable": True, "rollback": True}
+    breakers = {
+        "default": dict(on),
+        "count": dict(on, thresholdConfiguration={"type": "COUNT", "value": 2}),
+        "bounded": dict(on, thresholdConfiguration={"type": "BOUNDED_PERCENT", "value": 10}),
+        "unbounded": dict(on, thresholdConfiguration={"type": "UNBOUNDED_PERCENT", "value": 10}),
+    }
+    breaker_services(ecs, td1, breakers)
+    assert service(ecs, "prod", "count")["deploymentConfiguration"]["deploymentCircuitBreaker"] == breakers["count"]
+    arns = {n: ecs.update_service(cluster="prod", service=n, taskDefinition=td2)["service"]["currentServiceDeployment"] for n in breakers}
+    expected = {"default": 3, "count": 2, "bounded": 3, "unbounded": 1}
+    for name, threshold in expected.items():
+        d = sdep_status(ecs, arns[name], "ROLLBACK_SUCCESSFUL")
+        cb = d["deploymentCircuitBreaker"]
+        # desired 1 at 100/200: one task at a time, so the breaker trips at the threshold exactly
+        assert (cb["status"], cb["threshold"], cb["failureCount"]) == ("TRIGGERED", threshold, threshold), name
+        failed = [e for e in timeline(emulator) if e["event"] == "failed" and e["service"] == name]
+        assert failed and failed[0]["threshold"] == threshold, name
+    with pytest.raises(ClientError) as e:
+        ecs.update_service(
+            cluster="prod",
+            service="count",
+            deploymentConfiguration={"deploymentCircuitBreaker": dict(on, thresholdConfiguration={"type": "PERCENT", "value": 5})},
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_breaker_reset_on_healthy_task(emulator, ecs):
+    # DeploymentCircuitBreaker.resetOnHealthyTask (default true): a task that reaches a
+    # healthy state resets the failure count to 0; with false the count is kept.
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2-flaky-pull-2")  # the deployment's first 2 tasks fail to pull
+    count = {"type": "COUNT", "value": 3}
+    breakers = {
+        "resets": {"enable": True, "rollback": True, "thresholdConfiguration": count},
+        "keeps": {"enable": True, "rollback": True, "thresholdConfiguration": count, "resetOnHealthyTask": False},
+    }
+    breaker_services(ecs, td1, breakers)
+    arns = {n: ecs.update_service(cluster="prod", service=n, taskDefinition=td2)["service"]["currentServiceDeployment"] for n in breakers}
+    for name, failures in (("resets", 0), ("keeps", 2)):
+        d = sdep_status(ecs, arns[name], "SUCCESSFUL")
+        assert d["deploymentCircuitBreaker"]["failureCount"] == failures, name
+        assert d["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE", name
+        svc = wait_for(lambda: stable(ecs, "prod", name), what="%s steady" % name)
+        assert primary(svc)["failedTasks"] == failures, name
+        stopped = service_tasks(ecs, "prod", name, desired="STOPPED")
+        assert len([t for t in stopped if t.get("stopCode") == "TaskFailedToStart"]) == 2, name
 
 
 def test_stop_service_deployment_rolls_back(emulator, ecs):
@@ -1449,6 +1542,91 @@ def test_pause_hook_rollback_and_timeout(emulator, ecs):
         with pytest.raises(ClientError) as e:
             ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"lifecycleHooks": [pause(stage)]})
         assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_pause_hooks_on_a_rolling_deployment(emulator, ecs):
+    # Assumed stages of a rolling deployment with hooks (the guide does not list them):
+    # RECONCILE_SERVICE (only with more than one revision), PRE_SCALE_UP, SCALE_UP,
+    # POST_SCALE_UP; lifecycleStage shows them.
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    td3 = register(ecs, "web", "web:v3")
+    make_service(ecs, "prod", "web", td1, 2, minimum=50, maximum=200)
+    pause = lambda stage: {"targetType": "PAUSE", "lifecycleStages": [stage], "timeoutConfiguration": {"timeoutInMinutes": 60}}
+    cfg = {"lifecycleHooks": [pause("PRE_SCALE_UP"), pause("POST_SCALE_UP")]}
+    svc = ecs.update_service(cluster="prod", service="web", taskDefinition=td2, deploymentConfiguration=cfg)["service"]
+    arn = svc["currentServiceDeployment"]
+    d, hook = awaiting(ecs, arn, "PRE_SCALE_UP")
+    time.sleep(4 * SCALE)  # paused before scale-up: v2 starts nothing, v1 keeps both tasks
+    svc = service(ecs, "prod", "web")
+    assert (primary(svc)["runningCount"], primary(svc)["pendingCount"], svc["runningCount"]) == (0, 0, 2)
+    assert sdep(ecs, arn)["lifecycleStage"] == "PRE_SCALE_UP"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    d, hook2 = awaiting(ecs, arn, "POST_SCALE_UP")
+    assert d["targetServiceRevision"]["runningTaskCount"] == 2
+    time.sleep(4 * SCALE)  # paused after scale-up: not yet SUCCESSFUL, the ECS deployment not completed
+    d = sdep(ecs, arn)
+    assert d["status"] == "IN_PROGRESS" and d["lifecycleStage"] == "POST_SCALE_UP"
+    assert primary(service(ecs, "prod", "web"))["rolloutState"] == "IN_PROGRESS"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook2["hookId"], action="CONTINUE")
+    d = sdep_status(ecs, arn, "SUCCESSFUL")
+    assert [h["status"] for h in d["lifecycleHookDetails"]] == ["SUCCEEDED", "SUCCEEDED"]
+    rev2 = d["targetServiceRevision"]["arn"]
+    assert wait_for(lambda: stable(ecs, "prod", "web"), what="steady on v2")["taskDefinition"] == td2
+    # ROLLBACK from the pause after scale-up rolls back to v2
+    cfg = {"lifecycleHooks": [pause("POST_SCALE_UP")]}
+    arn = ecs.update_service(cluster="prod", service="web", taskDefinition=td3, deploymentConfiguration=cfg)["service"]["currentServiceDeployment"]
+    _, hook = awaiting(ecs, arn, "POST_SCALE_UP")
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="ROLLBACK")
+    d = sdep_status(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert d["rollback"]["serviceRevisionArn"] == rev2 and d["lifecycleStage"] == "POST_SCALE_UP"
+    assert d["lifecycleHookDetails"][0]["status"] == "FAILED"
+    assert wait_for(lambda: stable(ecs, "prod", "web"), what="back on v2")["taskDefinition"] == td2
+
+
+# ---------------------------------------------------------------------------- CODE_DEPLOY and EXTERNAL controllers
+
+
+def test_code_deploy_and_external_controllers(emulator, ecs):
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, "web", "web:v1")
+    td2 = register(ecs, "web", "web:v2")
+    ecs.create_service(cluster="prod", serviceName="cd", taskDefinition=td1, desiredCount=2, deploymentController={"type": "CODE_DEPLOY"})
+    ecs.create_service(cluster="prod", serviceName="ext", desiredCount=1, deploymentController={"type": "EXTERNAL"})
+    time.sleep(4 * SCALE)  # the scheduler leaves them alone
+    cd, ext = ecs.describe_services(cluster="prod", services=["cd", "ext"])["services"]
+    assert cd["deploymentController"] == {"type": "CODE_DEPLOY"} and cd["taskDefinition"] == td1
+    assert ext["deploymentController"] == {"type": "EXTERNAL"} and "taskDefinition" not in ext
+    assert (cd["status"], cd["desiredCount"], cd["runningCount"], cd["deployments"]) == ("ACTIVE", 2, 0, [])
+    assert "currentServiceDeployment" not in cd
+    assert sorted(ecs.list_services(cluster="prod")["serviceArns"]) == sorted([cd["serviceArn"], ext["serviceArn"]])
+
+    def refused(name, **update):
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="prod", service=name, **update)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", update
+        return e.value.response["Error"]["Message"]
+
+    assert refused("cd", taskDefinition=td2) == (
+        "Unable to update task definition on services with a CODE_DEPLOY deployment controller. "
+        "Use AWS CodeDeploy to trigger a new deployment."
+    )
+    assert refused("cd", forceNewDeployment=True).startswith("Cannot force a new deployment on services with a CODE_DEPLOY")
+    refused("cd", deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    refused("cd", deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+    refused("cd", deploymentConfiguration={"maximumPercent": 150})  # EC2 launch type: no custom percentages
+    refused("ext", taskDefinition=td2)
+    refused("ext", deploymentConfiguration={"maximumPercent": 200})
+    # what the API reference lets them change
+    out = ecs.update_service(cluster="prod", service="cd", desiredCount=3, healthCheckGracePeriodSeconds=30)["service"]
+    assert (out["desiredCount"], out["taskDefinition"], out["healthCheckGracePeriodSeconds"]) == (3, td1, 30)
+    assert ecs.update_service(cluster="prod", service="ext", desiredCount=4)["service"]["desiredCount"] == 4
+    cd = service(ecs, "prod", "cd")
+    assert (cd["desiredCount"], cd["taskDefinition"], cd["deployments"]) == (3, td1, [])
+    assert ecs.list_service_deployments(cluster="prod", service="cd")["serviceDeployments"] == []
+    ecs.delete_service(cluster="prod", service="cd", force=True)
+    wait_for(lambda: service(ecs, "prod", "cd")["status"] == "INACTIVE", what="cd inactive")
 
 
 # ---------------------------------------------------------------------------- early success criteria

@@ -37,8 +37,9 @@ differences from real ECS"):
   UpdateService adopt such a service as steady (COMPLETED, default deployment
   configuration, since moto does not keep one), List* and DescribeTasks include
   moto's own tasks but not the shadow tasks moto keeps for an emulated RunTask;
-- only the `ECS` deployment controller is emulated: for CODE_DEPLOY and EXTERNAL
-  moto's answers stand;
+- CODE_DEPLOY and EXTERNAL services (controllers.py) are created, described,
+  updated within what the API reference allows, and deleted, but run no tasks:
+  their task sets and CodeDeploy deployments are not emulated;
 - INACTIVE services stay describable until the name is reused;
   `propagateTags: TASK_DEFINITION` is not applied; `include` supports TAGS only.
 """
@@ -48,6 +49,7 @@ import time
 
 from .common import EcsError, last_segment
 from .consistency import Consistency
+from .controllers import check_controller, check_deployment_configuration, check_update
 from .deployments_api import ServiceDeploymentsApi, page, validate_deployment_configuration
 from .faults import Faults
 from .scenarios import container_plans
@@ -155,12 +157,10 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
         name = params.get("serviceName")
         if not name:
             raise EcsError("InvalidParameterException", "serviceName can not be empty.")
-        ctrl = (params.get("deploymentController") or {}).get("type", "ECS")
-        if ctrl != "ECS":
-            return None  # only rolling updates are emulated: moto's answer stands
         key = (ctx["region"], cluster, name)
         try:
-            return self.create_service(ctx, cluster, name, key, params, moto_svc)
+            ctrl = check_controller(params)
+            return self.create_service(ctx, cluster, name, key, params, moto_svc, ctrl)
         except EcsError:
             with self.lock:
                 old = self.services.get(key)
@@ -168,13 +168,13 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
                     self.rejected.add(key)
             raise
 
-    def create_service(self, ctx, cluster, name, key, params, moto_svc):
+    def create_service(self, ctx, cluster, name, key, params, moto_svc, ctrl="ECS"):
         td_ref = params.get("taskDefinition")
-        if not td_ref:
-            raise EcsError("InvalidParameterException", "TaskDefinition must be specified for the ECS deployment controller.")
-        td = self.task_definition(ctx, td_ref, moto_svc.get("taskDefinition"))
+        if not td_ref and ctrl != "EXTERNAL":
+            raise EcsError("InvalidParameterException", "TaskDefinition must be specified for the %s deployment controller." % ctrl)
+        td = self.task_definition(ctx, td_ref, moto_svc.get("taskDefinition")) if td_ref else None
         nc = params.get("networkConfiguration")
-        if td.get("networkMode") == "awsvpc" and not nc:
+        if td is not None and td.get("networkMode") == "awsvpc" and not nc:
             raise EcsError(
                 "InvalidParameterException",
                 "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
@@ -185,6 +185,8 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
                 "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
             )
         validate_deployment_configuration(params.get("deploymentConfiguration"))
+        launch_type = resolve_placement(params.get("launchType"), params.get("capacityProviderStrategy"), None)[0]
+        check_deployment_configuration(ctrl, params.get("deploymentConfiguration"), launch_type)
         now = time.time()
         with self.lock:
             old = self.services.get(key)
@@ -196,8 +198,11 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
                 # the INACTIVE service's stopped tasks stay describable
                 svc.tasks = [t for t in old.tasks]
             self.services[key] = svc
-            self.new_service_deployment(svc, svc.primary, [], now)
-            self.note(now, svc, svc.primary, "started", initial=True)
+            if ctrl == "ECS":
+                self.new_service_deployment(svc, svc.primary, [], now)
+                self.note(now, svc, svc.primary, "started", initial=True)
+            else:
+                self.note(now, svc, None, "created", controller=ctrl)
             return {"service": svc.to_json()}
 
     def op_UpdateService(self, ctx, params, moto_status, moto_json):
@@ -216,6 +221,8 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
         if svc.status != "ACTIVE":
             raise EcsError("ServiceNotActiveException", "Service was not ACTIVE.")
         validate_deployment_configuration(params.get("deploymentConfiguration"))
+        if svc.controller != "ECS":
+            return self.update_controller_service(svc, params)
         td = None
         if params.get("taskDefinition"):
             td = self.task_definition(ctx, params["taskDefinition"])
@@ -267,6 +274,31 @@ class Emulator(ServiceDeploymentsApi, Scheduler, Faults, Consistency, State):
             else:
                 svc.primary.desired_count = svc.desired_count
             self.schedule_counts_only(svc)
+            return {"service": svc.to_json()}
+
+    def update_controller_service(self, svc, params):
+        """UpdateService of a CODE_DEPLOY or EXTERNAL service: only the fields that the
+        API reference lets it change (controllers.py); no deployment starts."""
+        check_update(svc, params)
+        with self.lock:
+            if svc.status != "ACTIVE":
+                raise EcsError("ServiceNotActiveException", "Service was not ACTIVE.")
+            self.before_update(svc, time.time())
+            if params.get("desiredCount") is not None:
+                svc.desired_count = int(params["desiredCount"])
+            if params.get("deploymentConfiguration") is not None:
+                svc.deployment_configuration = merge_deployment_configuration(
+                    svc.deployment_configuration, params["deploymentConfiguration"]
+                )
+            for field, attr in (
+                ("placementConstraints", "placement_constraints"),
+                ("placementStrategy", "placement_strategy"),
+                ("healthCheckGracePeriodSeconds", "health_check_grace_period"),
+                ("enableECSManagedTags", "enable_ecs_managed_tags"),
+                ("propagateTags", "propagate_tags"),
+            ):
+                if params.get(field) is not None:
+                    setattr(svc, attr, params[field])
             return {"service": svc.to_json()}
 
     def schedule_counts_only(self, svc):

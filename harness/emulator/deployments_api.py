@@ -41,6 +41,7 @@ import time
 from .common import EcsError, last_segment
 from .strategies import STRATEGIES
 
+THRESHOLD_TYPES = ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT")  # ThresholdType
 # botocore's DeploymentLifecycleHookStage, and the stages the developer guide's
 # "Pause hooks for Amazon ECS service deployments" lists as valid for PAUSE.
 HOOK_STAGES = (
@@ -94,6 +95,12 @@ def validate_deployment_configuration(dc):
     for c, key in ((lc, "stepBakeTimeInMinutes"), (cc, "canaryBakeTimeInMinutes")):
         if c.get(key) is not None and not 0 <= int(c[key]) <= 1440:
             raise EcsError("InvalidParameterException", "%s must be between 0 and 1440." % key)
+    tc = (dc.get("deploymentCircuitBreaker") or {}).get("thresholdConfiguration")
+    if tc is not None:
+        if tc.get("type") not in THRESHOLD_TYPES:
+            raise EcsError("InvalidParameterException", "thresholdConfiguration.type must be one of %s." % ", ".join(THRESHOLD_TYPES))
+        if not isinstance(tc.get("value"), int) or isinstance(tc.get("value"), bool) or tc["value"] < 1:
+            raise EcsError("InvalidParameterException", "thresholdConfiguration.value must be a positive integer.")
     esc = dc.get("earlySuccessCriteria") or {}
     if esc.get("enable"):
         if strategy not in (None, "ROLLING"):

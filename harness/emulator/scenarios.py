@@ -10,6 +10,10 @@ stopped-task error codes:
 - `pull-error` in the image: `CannotPullContainerError`, with the image reference
   the container runtime resolves (docker.io/library/NAME:latest), and
   `TaskFailedToStart`;
+- `flaky-pull-N` in the image: the first N tasks that a service deployment
+  launches fail to pull as with `pull-error` (an intermittent registry error),
+  later ones are healthy. This one marker also depends on the launch order within
+  the deployment (run-task ignores it);
 - `slow-Ns`: a start delay of N seconds; `crash-after-Ns-N`: RUNNING, then exit N;
 - `exit N` / `sleep N` in the command: exit code and run duration;
 - `trap '' TERM` in the command: the container ignores SIGTERM, so when ECS stops
@@ -34,6 +38,7 @@ import re
 
 RE_CRASH_AFTER = re.compile(r"crash-after-(\d+(?:\.\d+)?)s-(\d+)")
 RE_CRASH = re.compile(r"crash-(\d+)")
+RE_FLAKY_PULL = re.compile(r"flaky-pull-(\d+)")
 RE_SLOW = re.compile(r"slow-(\d+(?:\.\d+)?)s")
 RE_EXIT = re.compile(r"(?:^|[\s;&|(])exit\s+(\d+)")
 RE_SLEEP = re.compile(r"(?:^|[\s;&|(])sleep\s+(\d+(?:\.\d+)?)")
@@ -53,6 +58,8 @@ class ContainerPlan:
         self.command = command
         image = self.image
         self.pull_error = "pull-error" in image
+        m = RE_FLAKY_PULL.search(image)
+        self.flaky_pulls = int(m.group(1)) if m else 0  # applied per deployment by the scheduler
         m = RE_SLOW.search(image)
         self.start_delay = float(m.group(1)) if m else default_start
         # exits_at_start: the container exits before the task reaches RUNNING.

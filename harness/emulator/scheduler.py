@@ -15,8 +15,11 @@ minimum stays RUNNING, then new PRIMARY tasks up to D within the maximum. A
 deployment completes when the PRIMARY has D RUNNING, healthy tasks, none
 pending, and no other deployment has a running or stopping task.
 
-Also the developer guide's deployment circuit breaker (threshold
-max(3, min(200, ceil(D / 2))) failed tasks while the PRIMARY is IN_PROGRESS:
+Also the developer guide's deployment circuit breaker (the threshold of
+services.py, from `thresholdConfiguration`: by default max(3, min(200,
+ceil(D / 2))) failed tasks while the PRIMARY is IN_PROGRESS; a task that reaches
+a healthy state resets its deployment's count to 0 unless `resetOnHealthyTask`
+is false, as the API reference's DeploymentCircuitBreaker says:
 rolloutState FAILED, and with `rollback` a new PRIMARY on the last COMPLETED
 deployment's task definition and settings; without a completed deployment
 there is no rollback), and the service event messages: "has started N tasks",
@@ -48,9 +51,10 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
 - old RUNNING tasks stop down to minimumHealthyPercent as soon as allowed, not
   only when room is needed; settings that leave no room (100/100) stall;
 - no restart throttling: failing tasks are relaunched every tick;
-- `failedTasks` is cumulative for the deployment (ECS counts consecutive
-  failures and stops once a task is healthy), and a crash after RUNNING always
-  counts;
+- after a healthy task resets `failedTasks`, the breaker goes on counting (the
+  older guide text says it "stops being evaluated"; the API reference's
+  resetOnHealthyTask implies it goes on), and a crash after RUNNING always
+  counts; "healthy" is RUNNING with no scheduled exit;
 - a rollback creates a new deployment id and relaunches the old revision's tasks;
   a rollback deployment that fails does not roll back again;
 - after a failure without rollback the service is frozen until the next
@@ -81,12 +85,26 @@ class Scheduler:
             for tasks in self.tasks.values():
                 for task in list(tasks.values()):
                     outcomes = task.advance(now)
-                    if "failed" in outcomes and task.deployment is not None:
-                        task.deployment.failed_tasks += 1
-                        task.deployment.updated_at = now
+                    dep = task.deployment
+                    if "failed" in outcomes and dep is not None:
+                        dep.failed_tasks += 1
+                        dep.updated_at = now
+                    elif (
+                        "running" in outcomes
+                        and dep is not None
+                        and dep.failed_tasks
+                        and not task.will_exit()
+                        and task.service.breaker_resets_on_healthy()
+                    ):
+                        # resetOnHealthyTask (default true): a healthy task resets the count
+                        dep.failed_tasks = 0
+                        dep.updated_at = now
             for svc in list(self.services.values()):
-                if svc.status != "INACTIVE" and svc.deployment_controller.get("type", "ECS") == "ECS":
+                if svc.status != "INACTIVE" and svc.controller == "ECS":
                     self.schedule(svc, now)
+                elif svc.status == "DRAINING":  # CODE_DEPLOY, EXTERNAL: no tasks of the scheduler's
+                    svc.status = "INACTIVE"
+                    self.note(now, svc, None, "inactive")
             self.prune(now)
 
     def schedule(self, svc, now):
@@ -100,7 +118,7 @@ class Scheduler:
         if sd is not None and sd.status == "ROLLBACK_REQUESTED":
             p = self.roll_back(svc, sd, now, "Service deployment rolled back because of a stop request.")
         # 1. Deployment circuit breaker (PRIMARY, in progress).
-        if p.rollout_state == "IN_PROGRESS" and cb.get("enable") and p.failed_tasks >= svc.breaker_threshold():
+        if p.rollout_state == "IN_PROGRESS" and cb.get("enable") and p.failed_tasks >= max(1, svc.breaker_threshold()):
             p.rollout_state = "FAILED"
             p.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
             p.updated_at = now
@@ -116,6 +134,8 @@ class Scheduler:
                 else:
                     psd.set_status(now, "STOPPED", "ECS deployment circuit breaker: tasks failed to start.")
         hold = sd is not None and sd.target is p and sd.holds_source()
+        # before SCALE_UP (lifecycle stages): nothing starts and the old revisions keep their tasks
+        waiting = sd is not None and sd.target is p and sd.before_scale_up()
         frozen = p.rollout_state == "FAILED"
 
         d, min_healthy, max_tasks = svc.limits()
@@ -134,7 +154,7 @@ class Scheduler:
             # Older deployments: tasks not yet RUNNING go at once, RUNNING ones while the
             # service keeps minimumHealthyPercent RUNNING.
             old_live = [t for t in live if t.deployment is not p]
-            if hold:
+            if hold or waiting:
                 old_live = []  # blue/green, linear, canary: blue serves until CLEAN_UP
             to_stop.extend(t for t in old_live if t.last_status != "RUNNING")
             running_left = len([t for t in running if t not in to_stop])
@@ -162,7 +182,7 @@ class Scheduler:
                     % (svc.name, len(to_stop), " ".join("(task %s)" % t.id for t in to_stop)),
                 )
             # Start PRIMARY tasks within maximumPercent.
-            if svc.status == "ACTIVE" and not frozen and not (hold and sd.stage in (None, "RECONCILE_SERVICE", "PRE_SCALE_UP")):
+            if svc.status == "ACTIVE" and not frozen and not waiting:
                 live_after = len(live) - len(to_stop)
                 p_live_after = len([t for t in p_live if t not in to_stop])
                 room = max_tasks - live_after
@@ -361,6 +381,10 @@ class Scheduler:
     def start_service_task(self, svc, dep, now):
         ctx = {"region": svc.region, "account": svc.account}
         plans = container_plans(dep.td, None, True, self.start_delay, self.run_duration)
+        dep.launched += 1
+        for plan in plans:
+            if plan.flaky_pulls and dep.launched <= plan.flaky_pulls:
+                plan.pull_error = True  # `flaky-pull-N`: the deployment's first N pulls fail
         task = Task(
             self,
             ctx,

@@ -6,8 +6,13 @@ Reproduces the API reference's `Service`, `Deployment` and
 (newest first, at most 100) and the limits the rolling update works within: at
 least ceil(D × minimumHealthyPercent / 100) tasks RUNNING and at most
 floor(D × maximumPercent / 100) tasks PROVISIONING, PENDING or RUNNING. The
-deployment circuit breaker's failure threshold is the developer guide's
-max(3, min(200, ceil(D / 2))). Deployment ids look like ECS's: `ecs-svc/` plus 19
+deployment circuit breaker's failure threshold is the API reference's
+`ThresholdConfiguration` / `ThresholdType` (docs.aws.amazon.com/AmazonECS/latest/
+APIReference/API_ThresholdConfiguration.html): BOUNDED_PERCENT (the default, value
+50) ceil(value × D / 100) clamped to 3..200, which is the developer guide's
+max(3, min(200, ceil(D / 2))); UNBOUNDED_PERCENT without the clamp; COUNT the
+value itself; and `DeploymentCircuitBreaker.resetOnHealthyTask` (default true: a
+task that reaches a healthy state resets the failure count to 0). Deployment ids look like ECS's: `ecs-svc/` plus 19
 digits. A service also shows its current service deployment
 (`currentServiceDeployment`) and its revisions (`currentServiceRevisions`), from
 strategies.py.
@@ -20,9 +25,10 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
 - a service without a launch type or capacity provider strategy is `EC2` (a
   cluster's default capacity provider strategy is not applied), and Fargate's
   `LATEST` platform version resolves to `1.4.0` on deployments and tasks;
-- `thresholdConfiguration` and `resetOnHealthyTask` are stored and returned but
-  not applied: the breaker trips on the guide's threshold; `alarms` and the
-  other deploymentConfiguration fields are stored and returned too. An
+- the threshold is computed from the service's current configuration and
+  desiredCount ("the latest service desired count"); a threshold of 0 counts as
+  1; value% × D is rounded up (the guide's default formula rounds up);
+  deploymentConfiguration fields are stored and returned as given. An
   UpdateService replaces each top-level field it gives and keeps the others;
 - placement constraints and strategies, load balancers and service registries
   are stored and returned, never applied.
@@ -67,7 +73,8 @@ class Deployment:
         self.desired_count = svc.desired_count
         self.pending_count = 0
         self.running_count = 0
-        self.failed_tasks = 0
+        self.failed_tasks = 0  # consecutive failures: reset by a healthy task (resetOnHealthyTask)
+        self.launched = 0  # tasks launched so far (the `flaky-pull-N` scenario marker)
         self.created_at = now
         self.updated_at = now
         self.launch_type = s.launch_type
@@ -126,7 +133,8 @@ def merge_deployment_configuration(current, given):
         if v is None:
             continue
         if k == "deploymentCircuitBreaker":
-            # Kept whole, as ECS keeps it: only `enable` and `rollback` are applied.
+            # Kept whole, as ECS keeps it: `enable`, `rollback`, `thresholdConfiguration`
+            # and `resetOnHealthyTask` are applied (breaker_threshold).
             out[k] = dict(v, enable=bool(v.get("enable")), rollback=bool(v.get("rollback")))
         else:
             out[k] = v
@@ -173,7 +181,10 @@ class Service:
         self.tasks = []
         self.steady = False
         self.last_completed = None
-        self.deployments = [Deployment(self, td, now)]
+        # CODE_DEPLOY and EXTERNAL: deployments are CodeDeploy's or task sets, not the
+        # scheduler's: no Deployment, no tasks (controllers.py)
+        self.deployments = [Deployment(self, td, now)] if self.controller == "ECS" else []
+        self.controller_td_arn = td["taskDefinitionArn"] if td else None
         self.running_count = 0
         self.pending_count = 0
         self.service_deployments = []  # strategies.ServiceDeployment, oldest first
@@ -183,12 +194,16 @@ class Service:
         return self.service_deployments[-1] if self.service_deployments else None
 
     @property
+    def controller(self):
+        return (self.deployment_controller or {}).get("type") or "ECS"
+
+    @property
     def primary(self):
         return self.deployments[0]
 
     @property
     def task_definition(self):
-        return self.primary.td_arn
+        return self.primary.td_arn if self.deployments else self.controller_td_arn
 
     def add_event(self, now, message):
         self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": r3(now), "message": message})
@@ -201,8 +216,28 @@ class Service:
         max_pct = dc.get("maximumPercent", 200)
         return d, math.ceil(d * min_pct / 100.0), math.floor(d * max_pct / 100.0)
 
-    def breaker_threshold(self):
-        return max(3, min(200, math.ceil(self.desired_count / 2.0)))
+    def breaker_threshold(self, config=None):
+        """The circuit breaker's failure threshold (API reference, ThresholdConfiguration
+        and ThresholdType): `value` × the latest desiredCount / 100, rounded up, clamped
+        to 3..200 for BOUNDED_PERCENT (the default, value 50); unclamped for
+        UNBOUNDED_PERCENT; `value` itself for COUNT."""
+        dc = config if config is not None else self.deployment_configuration
+        tc = (dc.get("deploymentCircuitBreaker") or {}).get("thresholdConfiguration") or {}
+        kind = tc.get("type") or "BOUNDED_PERCENT"
+        value = tc.get("value")
+        value = 50 if value is None else int(value)
+        if kind == "COUNT":
+            return value
+        threshold = int(math.ceil(value * self.desired_count / 100.0 - 1e-9))
+        if kind == "UNBOUNDED_PERCENT":
+            return threshold
+        return max(3, min(200, threshold))
+
+    def breaker_resets_on_healthy(self):
+        """`resetOnHealthyTask` (default true): a task that reaches a healthy state resets
+        its deployment's failure count to 0."""
+        cb = self.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        return cb.get("resetOnHealthyTask") is not False
 
     def to_json(self, tags=None, include_tags=False):
         j = {
@@ -215,7 +250,6 @@ class Service:
             "desiredCount": self.desired_count,
             "runningCount": self.running_count,
             "pendingCount": self.pending_count,
-            "taskDefinition": self.task_definition,
             "deploymentConfiguration": self.deployment_configuration,
             "deployments": [d.to_json() for d in self.deployments],
             "events": list(self.events),
@@ -228,6 +262,8 @@ class Service:
             "propagateTags": self.propagate_tags,
             "enableExecuteCommand": self.enable_execute_command,
         }
+        if self.task_definition:
+            j["taskDefinition"] = self.task_definition
         sd = self.current_sd
         if sd is not None:
             j["currentServiceDeployment"] = sd.arn
@@ -240,7 +276,7 @@ class Service:
             j["capacityProviderStrategy"] = self.capacity_provider_strategy
         if self.platform_version:
             j["platformVersion"] = self.platform_version
-        if self.primary.platform_family:
+        if self.deployments and self.primary.platform_family:
             j["platformFamily"] = self.primary.platform_family
         if self.network_configuration:
             j["networkConfiguration"] = self.network_configuration

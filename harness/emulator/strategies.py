@@ -13,7 +13,7 @@ Reproduces, from the ECS developer guide and API reference:
   ROLLBACK_SUCCESSFUL and ROLLBACK_FAILED. It names its source service revisions
   (what ran before) and its target revision, with requested/running/pending task
   counts and traffic weights; the circuit breaker's failureCount and threshold
-  (max(3, min(200, ceil(0.5 × desired)))); the alarms and the triggered ones; the
+  (the applied one: services.py's, from `thresholdConfiguration`); the alarms and the triggered ones; the
   rollback (reason, startedAt, the revision rolled back to); createdAt,
   startedAt, updatedAt, finishedAt and stoppedAt.
 - "Stopping Amazon ECS service deployments" (developerguide/
@@ -65,8 +65,17 @@ Reproduces, from the ECS developer guide and API reference:
 Where it assumes (harness/README.md, "Known differences from real ECS"):
 
 - a deployment moves PENDING → IN_PROGRESS on the next scheduler tick;
-- a rolling deployment shows no lifecycleStage (the guide describes the stages
-  for blue/green, linear and canary);
+- a rolling deployment runs lifecycle hooks (the developer guide's "Lifecycle
+  hooks for Amazon ECS service deployments", developerguide/
+  deployment-lifecycle-hooks.html, and "Pause hooks", pause-lifecycle-hooks.html,
+  apply hooks to service deployments without restricting them to blue/green, but
+  list no stages for a rolling one): assumed RECONCILE_SERVICE (only with more
+  than one revision with tasks), PRE_SCALE_UP (nothing started or stopped yet),
+  SCALE_UP (the rolling replacement, until the new revision runs desiredCount
+  healthy tasks) and POST_SCALE_UP (the deployment completes only after it);
+  hooks at the traffic-shift stages never run for it. A rolling deployment shows
+  these as lifecycleStage only when it has lifecycle hooks; without, it has no
+  stages and shows no lifecycleStage, as before;
 - a circuit-breaker failure without rollback ends the service deployment
   STOPPED, with the breaker's reason; a service deployment that a newer one
   replaces ends STOPPED too ("Replaced by service deployment ARN."), and so does
@@ -83,9 +92,7 @@ Where it assumes (harness/README.md, "Known differences from real ECS"):
 - AWS_LAMBDA hooks are not invoked (moto cannot run Lambda without Docker): they
   are recorded SUCCEEDED at once; stopType ABORT is refused as not supported;
 - a hook resolved with CONTINUE is SUCCEEDED, with ROLLBACK FAILED, and a hook
-  past expiresAt TIMED_OUT; hooks of a ROLLING deployment are stored, not run
-  (the guide says pause hooks work with rolling too, but does not say at which
-  stages a rolling deployment passes);
+  past expiresAt TIMED_OUT;
 - service revision ARNs are `service-revision/CLUSTER/SERVICE/` plus 19 digits.
 """
 
@@ -169,11 +176,14 @@ class ServiceDeployment:
         self.stage = None
         self.stage_entered = None
         self.stages = []
-        if self.strategy != "ROLLING":
+        self.stages_done = False  # a rolling deployment passed its last stage (POST_SCALE_UP)
+        if self.strategy != "ROLLING" or self.config.get("lifecycleHooks"):
             if len([s for s in self.sources if s.running_count or s.pending_count]) > 1:
                 self.stages.append("RECONCILE_SERVICE")
+            self.stages += ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP"]
+        if self.strategy != "ROLLING":
             self.stages += [
-                "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+                "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
                 "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP",
             ]
         self.steps, self.step_bake = production_steps(self.config)
@@ -216,12 +226,19 @@ class ServiceDeployment:
             and self.stage != "CLEAN_UP"
         )
 
+    def before_scale_up(self):
+        """True while a deployment with lifecycle stages has not reached SCALE_UP: the
+        new revision starts no task and the old ones keep theirs."""
+        return bool(self.stages) and self.status in ("PENDING", "IN_PROGRESS") and self.stage in (
+            None, "RECONCILE_SERVICE", "PRE_SCALE_UP")
+
     def may_complete(self, dep, now, scale):
         """Whether the scheduler may complete `dep`, this service deployment's target or
         rollback: a blue/green, linear or canary target only in CLEAN_UP, and their
-        rollback (production traffic back to blue) after at least STAGE_SECONDS."""
+        rollback (production traffic back to blue) after at least STAGE_SECONDS; a
+        rolling target with lifecycle hooks once it has passed POST_SCALE_UP."""
         if self.strategy == "ROLLING":
-            return True
+            return not (dep is self.target and self.status == "IN_PROGRESS" and self.stages and not self.stages_done)
         if dep is self.target and self.status == "IN_PROGRESS":
             return self.stage == "CLEAN_UP"
         if dep is self.rollback_dep and self.status == "ROLLBACK_IN_PROGRESS":
@@ -291,7 +308,7 @@ class ServiceDeployment:
         j["deploymentCircuitBreaker"] = {
             "status": self.monitor_status(cb.get("enable"), self.breaker_tripped),
             "failureCount": self.target.failed_tasks,
-            "threshold": self.svc.breaker_threshold(),
+            "threshold": self.svc.breaker_threshold(None if self.svc.current_sd is self else self.config),
         }
         al = self.config.get("alarms") or {}
         j["alarms"] = {
@@ -365,7 +382,7 @@ class ServiceDeployment:
 
     def advance(self, now, scale, minute, green_ready):
         """One tick of the stage machine; returns 'rollback' when a hook asks for one."""
-        if not self.stages or self.status != "IN_PROGRESS":
+        if not self.stages or self.status != "IN_PROGRESS" or self.stages_done:
             return None
         if self.stage is None:
             self.enter(now, self.stages[0], minute * scale)
@@ -402,6 +419,9 @@ class ServiceDeployment:
         if now < self.stage_entered + STAGE_SECONDS * scale:
             return None
         i = self.stages.index(self.stage)
+        if i == len(self.stages) - 1:  # a rolling deployment's POST_SCALE_UP is its last stage
+            self.stages_done = True
+            return None
         nxt = self.stages[i + 1]
         if nxt == "PRODUCTION_TRAFFIC_SHIFT":
             self.open_hooks(now, "PRE_PRODUCTION_TRAFFIC_SHIFT", minute * scale)

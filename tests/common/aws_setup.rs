@@ -108,13 +108,26 @@ impl Account {
         self.wait_stable(cluster, name);
     }
 
-    /// A service created with this deploymentConfiguration, once stable.
+    /// A service (desired 1) created with this deploymentConfiguration, once stable.
     pub fn configured_service(
         &self,
         cluster: &str,
         name: &str,
         task_definition: &str,
         config: aws_sdk_ecs::types::DeploymentConfiguration,
+    ) {
+        self.strategy_service(cluster, name, task_definition, 1, config);
+    }
+
+    /// A service of `desired` tasks created with this deploymentConfiguration
+    /// (a strategy, bake time, alarms, hooks, ...), once stable.
+    pub fn strategy_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition: &str,
+        desired: i32,
+        deployment_configuration: aws_sdk_ecs::types::DeploymentConfiguration,
     ) {
         self.runtime
             .block_on(
@@ -123,12 +136,33 @@ impl Account {
                     .cluster(cluster)
                     .service_name(name)
                     .task_definition(task_definition)
-                    .desired_count(1)
-                    .deployment_configuration(config)
+                    .desired_count(desired)
+                    .deployment_configuration(deployment_configuration)
                     .send(),
             )
             .unwrap();
         self.wait_stable(cluster, name);
+    }
+
+    /// A service whose deployments another controller makes: `controller` is
+    /// `"CODE_DEPLOY"` or `"EXTERNAL"`. The emulator runs no tasks for it (its
+    /// deployments are CodeDeploy's or task sets), so it is not waited on.
+    pub fn controller_service(&self, cluster: &str, name: &str, task_definition: &str, desired: i32, controller: &str) {
+        use aws_sdk_ecs::types::{DeploymentController, DeploymentControllerType};
+        let controller =
+            DeploymentController::builder().r#type(DeploymentControllerType::from(controller)).build().unwrap();
+        self.runtime
+            .block_on(
+                self.ecs
+                    .create_service()
+                    .cluster(cluster)
+                    .service_name(name)
+                    .task_definition(task_definition)
+                    .desired_count(desired)
+                    .deployment_controller(controller)
+                    .send(),
+            )
+            .unwrap();
     }
 
     /// The service's deploymentConfiguration as DescribeServices gives it.
@@ -251,4 +285,68 @@ impl Account {
             .unwrap();
         out.tags().iter().map(|t| format!("{}={}", t.key().unwrap_or(""), t.value().unwrap_or(""))).collect()
     }
+}
+
+/// A CloudWatch alarm `name` (state INSUFFICIENT_DATA), put into moto through
+/// `endpoint` (the emulator, the fault proxy or moto) with CloudWatch's query
+/// API, without a CloudWatch SDK: a deployment's `alarms.alarmNames` can name it.
+pub fn put_alarm(endpoint: &str, name: &str) {
+    cloudwatch(
+        endpoint,
+        &[
+            ("Action", "PutMetricAlarm"),
+            ("Version", "2010-08-01"),
+            ("AlarmName", name),
+            ("MetricName", "HTTPCode_Target_5XX_Count"),
+            ("Namespace", "AWS/ApplicationELB"),
+            ("Statistic", "Sum"),
+            ("Period", "60"),
+            ("EvaluationPeriods", "1"),
+            ("Threshold", "1"),
+            ("ComparisonOperator", "GreaterThanThreshold"),
+        ],
+    );
+}
+
+/// Sets alarm `name` to `state` (`"ALARM"`, `"OK"` or `"INSUFFICIENT_DATA"`)
+/// with CloudWatch's SetAlarmState: moto never evaluates metrics, so this is
+/// how a test makes a deployment alarm fire.
+pub fn set_alarm_state(endpoint: &str, name: &str, state: &str) {
+    cloudwatch(
+        endpoint,
+        &[
+            ("Action", "SetAlarmState"),
+            ("Version", "2010-08-01"),
+            ("AlarmName", name),
+            ("StateValue", state),
+            ("StateReason", "set by a test"),
+        ],
+    );
+}
+
+/// One CloudWatch query-protocol call (form-encoded POST, SigV4-shaped
+/// Authorization naming the `monitoring` service, which moto routes on);
+/// panics unless it answers 2xx. Returns the XML body.
+pub fn cloudwatch(endpoint: &str, form: &[(&str, &str)]) -> String {
+    let port: u16 =
+        endpoint.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse().ok()).expect("http://127.0.0.1:PORT");
+    let body = form.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+        (
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20200101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0",
+        ),
+    ];
+    super::moto::http_with(port, "POST", "/", &headers, &body)
+        .unwrap_or_else(|e| panic!("CloudWatch {}: {e}", form.first().map(|f| f.1).unwrap_or("")))
+}
+
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

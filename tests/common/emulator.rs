@@ -18,6 +18,13 @@ impl Emulator {
     /// `time_scale` real seconds per emulated second: 0.2 runs a 1 s task
     /// start in 0.2 s.
     pub fn start(time_scale: f64) -> Emulator {
+        Emulator::start_with(time_scale, &[])
+    }
+
+    /// As `start`, with more options of `ecs_emulator.py` (harness/README.md),
+    /// e.g. `&["--minute", "2"]`: 2 emulated seconds per minute of bake time,
+    /// step/canary bake time and hook timeout (then × `time_scale`).
+    pub fn start_with(time_scale: f64, options: &[&str]) -> Emulator {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("harness/ecs_emulator.py");
         // moto's recorder writes to a file; keep it out of the working tree.
         let recording = tempfile::tempdir().unwrap();
@@ -25,6 +32,7 @@ impl Emulator {
             .arg(script)
             .env("MOTO_RECORDER_FILEPATH", recording.path().join("moto_recording"))
             .args(["--port", "0", "--time-scale", &time_scale.to_string()])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

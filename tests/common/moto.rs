@@ -86,13 +86,19 @@ impl Drop for Moto {
 
 /// A plain HTTP/1.1 request to loopback; returns the body.
 pub fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<String> {
+    http_with(port, method, path, &[("Content-Type", "application/json")], body)
+}
+
+/// A plain HTTP/1.1 request to loopback with these headers (Host, Content-Length
+/// and Connection are added); returns the body of a 2xx answer.
+pub fn http_with(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    write!(stream, "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let (head, rest) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
