@@ -65,8 +65,9 @@ enum Look {
     Paused(Box<ServiceDeployment>, String),
     /// ECS still deploys it towards a PAUSE hook.
     Pausing { reason: String, arn: String },
-    /// Nothing holds it, and nothing will.
-    Never { reason: String, help: String },
+    /// Nothing holds it, and nothing will. `stale`: what was read may be
+    /// the deployment before one just started (none, or a finished one).
+    Never { reason: String, help: String, stale: bool },
 }
 
 /// Resumes the service's current deployment at its PAUSE hook (or rolls it
@@ -110,12 +111,12 @@ pub async fn resume(
                 poll = (poll * 3 / 2).min(MAX_POLL);
                 continue;
             }
-            Ok(Look::Never { .. }) if after_update && started.elapsed() < STALE_GRACE.min(wait) => {
+            Ok(Look::Never { stale: true, .. }) if after_update && started.elapsed() < STALE_GRACE.min(wait) => {
                 tokio::time::sleep(poll.min(left)).await;
                 poll = (poll * 3 / 2).min(MAX_POLL);
                 continue;
             }
-            Ok(Look::Never { reason, help }) => (reason, help),
+            Ok(Look::Never { reason, help, .. }) => (reason, help),
             Err(error) if error.is_transient() && !left.is_zero() => {
                 let pause = faults.next_wait().min(left);
                 note_retry(&error, pause);
@@ -135,6 +136,7 @@ async fn look(aws: &Aws, service: &ServiceRef) -> Result<Look, AwsError> {
         return Ok(Look::Never {
             reason: format!("ECS names no service deployment of {name}"),
             help: format!("`continue` acts on a deployment that ECS runs for the service (deployment controller ECS) and a PAUSE lifecycle hook holds; {name} has none"),
+            stale: true,
         });
     };
     let Some(deployment) = aws.describe_service_deployment(&arn).await? else {
@@ -151,10 +153,11 @@ async fn look(aws: &Aws, service: &ServiceRef) -> Result<Look, AwsError> {
     if deployment.pause_ahead() {
         return Ok(Look::Pausing { reason: standing, arn });
     }
-    let help = if deployment.status.is_finished() || deployment.status.is_rolling_back() {
+    let over = deployment.status.is_finished() || deployment.status.is_rolling_back();
+    let help = if over {
         format!("`continue` acts on a deployment a PAUSE lifecycle hook holds, and this one is over; an `update` of {name} starts one that pauses when the service's deploymentConfiguration has a PAUSE hook (lifecycleHooks, targetType PAUSE)")
     } else {
         format!("give {name} a PAUSE lifecycle hook (deploymentConfiguration.lifecycleHooks, targetType PAUSE) at the stage to stop at, or drop `continue`")
     };
-    Ok(Look::Never { reason: format!("{standing}, and no PAUSE hook holds it or is ahead of it"), help })
+    Ok(Look::Never { reason: format!("{standing}, and no PAUSE hook holds it or is ahead of it"), help, stale: over })
 }
