@@ -34,7 +34,12 @@ pub enum ContinueError {
 
 impl From<AwsError> for ContinueError {
     fn from(error: AwsError) -> Self {
-        let help = error.help();
+        let help = match error.code.as_deref() {
+            Some("ServiceNotFoundException" | "ClusterNotFoundException") => {
+                "check --cluster and --service, and the region (--region, AWS_REGION or the profile's)".to_string()
+            }
+            _ => error.help(),
+        };
         ContinueError::Aws { error, help }
     }
 }
