@@ -31,6 +31,23 @@ pub enum Command {
     /// Roll a service back to an earlier revision and wait for the rollout.
     /// Without --to: asks on a terminal, else takes the revision before the live one.
     Rollback(RollbackArgs),
+    /// Resume a service deployment that a PAUSE lifecycle hook holds, or roll
+    /// it back with --rollback. Acts on the service's current deployment
+    /// without waiting: exits 0 once ECS accepted, 1 when nothing is paused.
+    Continue(ContinueArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ContinueArgs {
+    #[arg(long)]
+    pub cluster: String,
+    #[arg(long)]
+    pub service: String,
+    /// Roll the deployment back instead of resuming it (ContinueServiceDeployment's ROLLBACK).
+    #[arg(long)]
+    pub rollback: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::aws::{Aws, ScalingSuspension};
-use crate::check::pipeline::{BindingId, Pipeline, Step, Wait};
+use crate::check::pipeline::{BindingId, HookAction, Pipeline, Step, Wait};
 use crate::eval::{ServiceRef, Value};
 use crate::resolve::{
     Call, Facts, Forecast, Ledger, Moment, ResolveError, Resolved, Resolver, RollbackOutcome, ScalingChange,
@@ -285,6 +285,23 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
+            Resolved::Continue(resume) => {
+                let verb = match resume.action {
+                    HookAction::Continue => "resumes",
+                    HookAction::Rollback => "rolls back",
+                };
+                let name = &resume.service.name;
+                (
+                    true,
+                    vec![match resume.wait {
+                        Some(wait) => format!(
+                            "{verb} the deployment of {name} at its PAUSE hook (waits up to {} for the pause)",
+                            humantime::format_duration(wait)
+                        ),
+                        None => format!("{verb} the deployment of {name} at its PAUSE hook, if one holds it"),
+                    }],
+                )
+            }
             Resolved::Prune(prune) => {
                 let mut details = if prune.remove.is_empty() {
                     vec![format!(
@@ -426,7 +443,7 @@ impl<'a> Planner<'a> {
                 }
             }
             Resolved::Prune(prune) => self.forecast.deregister(&prune.family, &prune.remove),
-            Resolved::Await(_) | Resolved::Parallel(_) => {}
+            Resolved::Await(_) | Resolved::Continue(_) | Resolved::Parallel(_) => {}
         }
         Ok(())
     }

@@ -73,3 +73,15 @@ fn a_file_with_errors_yields_no_pipeline() {
     assert!(file.pipeline.is_none());
     assert_eq!(file.problems.len(), 1);
 }
+
+#[test]
+fn the_blue_green_pipeline_continues_after_its_check_and_rolls_back_on_failure() {
+    use ecsflow::check::pipeline::{HookAction, Until};
+    let pipeline = checked("blue-green.ecsflow");
+    let Action::AwaitStable { until: Until::Paused, .. } = &pipeline.steps[2].action else { panic!() };
+    let Action::Continue { service, action: HookAction::Continue, timeout: None } = &pipeline.steps[4].action else {
+        panic!()
+    };
+    assert_eq!(pipeline.binding(*service).name, "web");
+    let Action::Continue { action: HookAction::Rollback, .. } = &pipeline.on_failure[0].action else { panic!() };
+}

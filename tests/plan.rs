@@ -276,3 +276,47 @@ fn plan_shows_the_builder_and_the_repository_it_would_push_to() {
         "{out}"
     );
 }
+
+#[test]
+fn continue_plans_its_call_with_the_deployment_and_hook_known_at_run_time() {
+    let moto = Moto::start();
+    let _account = account(&moto);
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web { force-new-deployment = true }\ncontinue web\ncontinue web { action = rollback, timeout = 1h }\non-failure {\n  continue web { action = rollback }\n}\n";
+    let run = plan(&moto, source, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        "\
+plan for pipeline `deploy` in us-east-1
+
+~ update web  (line 3)
+    starts a new deployment of the same task definition
+    rolls out web (desired 2)
+    → ecs:UpdateService prod/web
+~ continue web  (line 4)
+    resumes the deployment of web at its PAUSE hook (waits up to 10m for the pause)
+    → ecs:ContinueServiceDeployment prod/web (the service deployment and its PAUSE hook are known at run time)
+~ continue web  (line 5)
+    rolls back the deployment of web at its PAUSE hook (waits up to 1h for the pause)
+    → ecs:ContinueServiceDeployment prod/web (the service deployment and its PAUSE hook are known at run time)
+
+on failure (as after a failure at the last step):
+  ~ continue web  (line 7)
+      rolls back the deployment of web at its PAUSE hook, if one holds it
+      → ecs:ContinueServiceDeployment prod/web (the service deployment and its PAUSE hook are known at run time)
+
+3 steps would change something
+"
+    );
+    let json = plan(&moto, source, &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        json["steps"][1]["calls"],
+        serde_json::json!([{
+            "api": "ecs:ContinueServiceDeployment",
+            "target": "prod/web",
+            "known_at_run_time": "the service deployment and its PAUSE hook are known at run time"
+        }])
+    );
+    assert_eq!(json["steps"][1]["step"], "continue web");
+}

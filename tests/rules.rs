@@ -849,3 +849,114 @@ fn an_env_fallback_is_no_basis_for_the_rollout_arithmetic() {
     let source = "param replicas: int = env(\"REPLICAS\", \"1\")\nservice web = \"web\"\nupdate web { desired-count = replicas, min-healthy-percent = 100, max-percent = 150 }\n";
     assert_eq!(codes(source), pairs(&[]));
 }
+
+// ---------------------------------------------------------------- continue
+
+#[test]
+fn continue_after_an_update_is_valid_with_or_without_its_attributes() {
+    let source = r#"
+service web = "web"
+update web { force-new-deployment = true }
+await-stable web { until = paused }
+continue web
+continue web { action = continue, timeout = 30m }
+await-stable web
+on-failure {
+  continue web { action = rollback }
+}
+"#;
+    assert_eq!(check(source), (0, vec![]));
+}
+
+#[test]
+fn continue_needs_a_declared_service() {
+    let source = "service web = \"web\"\nupdate web { force-new-deployment = true }\ncontinue wbe\n";
+    assert_eq!(
+        check(source),
+        (
+            1,
+            vec![d(
+                "unknown-name",
+                3,
+                10,
+                "unknown name `wbe`",
+                "not defined in this pipeline",
+                Some("did you mean `web`?")
+            )]
+        )
+    );
+}
+
+#[test]
+fn continue_action_lists_the_allowed_words() {
+    let source = "service web = \"web\"\nupdate web { force-new-deployment = true }\ncontinue web { action = abort }\ncontinue web { action = \"rollback\" }\n";
+    assert_eq!(
+        check(source),
+        (
+            1,
+            vec![
+                d(
+                    "invalid-value",
+                    3,
+                    25,
+                    "`abort` is not a value of `action`",
+                    "expected one of `continue`, `rollback`",
+                    Some("`action` takes one of `continue`, `rollback`")
+                ),
+                d(
+                    "invalid-value",
+                    4,
+                    25,
+                    "`action` takes a bare word",
+                    "expected one of `continue`, `rollback`",
+                    Some("remove the quotes: `rollback`")
+                ),
+            ]
+        )
+    );
+}
+
+#[test]
+fn continue_counts_in_the_one_step_per_service_rule_of_parallel() {
+    let source = "service web = \"web\"\nparallel {\n  update web { force-new-deployment = true }\n  continue web\n}\n";
+    assert_eq!(
+        check(source),
+        (
+            1,
+            vec![d(
+                "parallel-conflict",
+                4,
+                3,
+                "two steps of one `parallel` block work on `web`",
+                "`continue` here",
+                Some("the steps of `parallel` run at the same time; move one of the steps on `web` out of the block")
+            )]
+        )
+    );
+}
+
+#[test]
+fn continue_before_any_update_warns_but_not_in_on_failure() {
+    let source = "service web = \"web\"\ncontinue web\nupdate web { force-new-deployment = true }\non-failure { continue web { action = rollback } }\n";
+    assert_eq!(
+        check(source),
+        (
+            0,
+            vec![d(
+                "continue-without-update",
+                2,
+                1,
+                "`continue` resumes `web`, which this pipeline does not update before it",
+                "no update of `web` before this",
+                Some("`continue` resumes the deployment an update of this run starts; add `update web { … }` before it, or resume a deployment started elsewhere with `ecsflow continue --cluster CLUSTER --service SERVICE`")
+            )]
+        )
+    );
+}
+
+#[test]
+fn continue_is_reserved() {
+    let (code, diags) = check("let continue = \"x\"\n");
+    assert_eq!(code, 1);
+    assert_eq!(diags[0].message, "`continue` is a reserved word and cannot be a name");
+}

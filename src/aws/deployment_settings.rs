@@ -84,6 +84,18 @@ impl DeploymentSettings {
         Duration::from_secs(60 * minutes as u64)
     }
 
+    /// The lifecycle stages at which a PAUSE hook holds a deployment, as ECS
+    /// spells them (`POST_SCALE_UP`).
+    pub fn pause_stages(&self) -> Vec<String> {
+        let Some(config) = &self.0 else { return Vec::new() };
+        config
+            .lifecycle_hooks()
+            .iter()
+            .filter(|hook| hook.target_type().is_some_and(|t| t.as_str() == "PAUSE"))
+            .flat_map(|hook| hook.lifecycle_stages().iter().map(|stage| stage.as_str().to_string()))
+            .collect()
+    }
+
     /// The settings beyond the percentages and the breaker's switches, one
     /// line each, for `plan`: what a merged update keeps.
     pub fn kept(&self) -> Vec<String> {

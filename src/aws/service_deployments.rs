@@ -78,6 +78,23 @@ api_enum! {
     }
 }
 
+/// The stages in the order a deployment passes them. Linear and canary
+/// deployments return to PRE_PRODUCTION_TRAFFIC_SHIFT before each traffic
+/// step; PRODUCTION_TRAFFIC_SHIFT is counted as before it so its hooks stay ahead.
+const STAGE_ORDER: [LifecycleStage; 11] = [
+    LifecycleStage::ReconcileService,
+    LifecycleStage::PreScaleUp,
+    LifecycleStage::ScaleUp,
+    LifecycleStage::PostScaleUp,
+    LifecycleStage::TestTrafficShift,
+    LifecycleStage::PostTestTrafficShift,
+    LifecycleStage::ProductionTrafficShift,
+    LifecycleStage::PreProductionTrafficShift,
+    LifecycleStage::PostProductionTrafficShift,
+    LifecycleStage::BakeTime,
+    LifecycleStage::CleanUp,
+];
+
 impl LifecycleStage {
     /// As a pipeline writes it: `post-scale-up`.
     pub fn word(&self) -> String {
@@ -200,6 +217,21 @@ impl ServiceDeployment {
     /// The PAUSE hook holding the deployment, if one is.
     pub fn awaiting(&self) -> Option<&HookDetail> {
         self.hooks.iter().find(|h| h.status == HookStatus::AwaitingAction)
+    }
+
+    /// Whether a PAUSE hook may still hold it: ECS still deploys it, and a
+    /// PAUSE hook is configured at its stage or a later one (a rolling
+    /// deployment, which shows no stage, has them all ahead).
+    pub fn pause_ahead(&self) -> bool {
+        if !matches!(self.status, ServiceDeploymentStatus::Pending | ServiceDeploymentStatus::InProgress) {
+            return false;
+        }
+        let order = |stage: &LifecycleStage| STAGE_ORDER.iter().position(|s| s == stage);
+        let now = self.stage.as_ref().and_then(order);
+        self.settings.pause_stages().iter().any(|stage| match (now, order(&LifecycleStage::from(stage.as_str()))) {
+            (Some(now), Some(hook)) => hook >= now,
+            _ => true,
+        })
     }
 
     /// The strategy it deploys with, ECS's defaults filled in.
@@ -475,6 +507,29 @@ mod tests {
         assert_eq!(d.strategy(), StrategyTimings::BlueGreen);
         assert_eq!(d.bake_time(), Duration::from_secs(300));
         assert_eq!(d.id(), "AbCdEfGh-1234567890ab");
+    }
+
+    #[tokio::test]
+    async fn a_pause_hook_is_ahead_until_the_deployment_passes_its_stage_or_ends() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/AbCdEfGh-1234567890ab";
+        let answer = PAUSED
+            .replace(r#""lifecycleStage":"POST_TEST_TRAFFIC_SHIFT""#, r#""lifecycleStage":"SCALE_UP""#)
+            .replace(r#""status":"AWAITING_ACTION""#, r#""status":"SUCCEEDED""#)
+            .replace(
+                r#""bakeTimeInMinutes":5}"#,
+                r#""bakeTimeInMinutes":5,"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_SCALE_UP"]}]}"#,
+            );
+        let mut d = Aws::answering(&answer).describe_service_deployment(arn).await.unwrap().unwrap();
+        assert!(d.awaiting().is_none());
+        assert!(d.pause_ahead(), "at SCALE_UP, the POST_SCALE_UP hook is ahead");
+        d.stage = Some(LifecycleStage::PostScaleUp);
+        assert!(d.pause_ahead(), "at its stage, the hook may be about to hold it");
+        d.stage = Some(LifecycleStage::TestTrafficShift);
+        assert!(!d.pause_ahead(), "past its stage");
+        d.stage = None;
+        assert!(d.pause_ahead(), "with no stage (rolling), every hook is ahead");
+        d.status = ServiceDeploymentStatus::Successful;
+        assert!(!d.pause_ahead(), "a finished deployment pauses no more");
     }
 
     #[test]

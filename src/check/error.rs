@@ -252,6 +252,18 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+
+    /// `continue SERVICE` in the main flow before any update of the service:
+    /// no deployment of this run can be paused there.
+    #[error("`continue` resumes `{service}`, which this pipeline does not update before it")]
+    #[diagnostic(code("ecsflow::continue-without-update"), severity(Warning))]
+    ContinueWithoutUpdate {
+        service: String,
+        #[label("no update of `{service}` before this")]
+        span: Span,
+        #[help]
+        help: String,
+    },
 }
 
 impl CheckError {
@@ -262,6 +274,7 @@ impl CheckError {
                 | CheckError::AwaitWithoutUpdate { .. }
                 | CheckError::LatestTagOnly { .. }
                 | CheckError::NothingToRollBack { .. }
+                | CheckError::ContinueWithoutUpdate { .. }
         )
     }
 
@@ -287,7 +300,8 @@ impl CheckError {
             | UnusedBinding { span, .. }
             | AwaitWithoutUpdate { span, .. }
             | LatestTagOnly { span }
-            | NothingToRollBack { span, .. } => span.start,
+            | NothingToRollBack { span, .. }
+            | ContinueWithoutUpdate { span, .. } => span.start,
         }
     }
 }

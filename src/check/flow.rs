@@ -1,7 +1,8 @@
 //! The rules about the order of steps, a pass over the checked steps once the
 //! walk has produced them: scaling suspended and never resumed, `await-stable`
-//! on a service nothing deploys, `rollback` with nothing to roll back, and two
-//! steps of one `parallel` block on the same service.
+//! on a service nothing deploys, `rollback` with nothing to roll back,
+//! `continue` with no deployment of this run to resume, and two steps of one
+//! `parallel` block on the same service.
 
 use std::collections::{HashMap, HashSet};
 
@@ -92,6 +93,7 @@ impl Flow<'_> {
                 Action::ResumeScaling { service } => ("resume-scaling", std::slice::from_ref(service)),
                 Action::AwaitStable { services, .. } => ("await-stable", services.as_slice()),
                 Action::Rollback { service, .. } => ("rollback", std::slice::from_ref(service)),
+                Action::Continue { service, .. } => ("continue", std::slice::from_ref(service)),
                 _ => continue,
             };
             for &service in services {
@@ -148,7 +150,8 @@ impl Flow<'_> {
         }
     }
 
-    /// In the main flow, `rollback SERVICE` without `to` follows an update of the service.
+    /// In the main flow, `rollback SERVICE` without `to` and `continue
+    /// SERVICE` follow an update of the service.
     fn rollbacks(&mut self) {
         let mut updated = HashSet::new();
         for step in in_order(&self.pipeline.steps) {
@@ -160,6 +163,14 @@ impl Flow<'_> {
                     let name = self.name(*service).to_string();
                     self.errors.push(CheckError::NothingToRollBack {
                         help: format!("update `{name}` before rolling it back, or name the revision: `rollback {name} to TASKDEF`; on failures, put `rollback` in `on-failure`"),
+                        service: name,
+                        span: step.span,
+                    });
+                }
+                Action::Continue { service, .. } if !updated.contains(service) => {
+                    let name = self.name(*service).to_string();
+                    self.errors.push(CheckError::ContinueWithoutUpdate {
+                        help: format!("`continue` resumes the deployment an update of this run starts; add `update {name} {{ … }}` before it, or resume a deployment started elsewhere with `ecsflow continue --cluster CLUSTER --service SERVICE`"),
                         service: name,
                         span: step.span,
                     });

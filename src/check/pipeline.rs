@@ -127,6 +127,7 @@ pub enum Action {
     AwaitStable { services: Vec<BindingId>, timeout: Option<Expr>, until: Until },
     RunTask(RunTask),
     Rollback { service: BindingId, to: Option<Expr> },
+    Continue { service: BindingId, action: HookAction, timeout: Option<Expr> },
     Prune { task_definition: Expr, keep: Expr },
     Parallel(Vec<Step>),
 }
@@ -216,6 +217,15 @@ pub enum Until {
     Paused,
 }
 
+/// What `continue` asks of a deployment a PAUSE lifecycle hook holds:
+/// ContinueServiceDeployment's `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HookAction {
+    #[default]
+    Continue,
+    Rollback,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
     Success,
@@ -226,3 +236,5 @@ pub enum Wait {
 /// The defaults users of the AWS console get, and the sketch's `timeout = 10m`.
 pub const DEFAULT_AWAIT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_RUN_TASK_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long `continue` waits for the deployment to reach its PAUSE hook.
+pub const DEFAULT_CONTINUE_TIMEOUT: Duration = Duration::from_secs(600);

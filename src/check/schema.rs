@@ -22,6 +22,7 @@ pub const BUILDERS: &[&str] = &["docker", "podman", "buildah"];
 pub const CIRCUIT_BREAKER: &[&str] = &["off", "on", "rollback"];
 pub const WAIT: &[&str] = &["success", "running", "none"];
 pub const UNTIL: &[&str] = &["stable", "paused"];
+pub const HOOK_ACTIONS: &[&str] = &["continue", "rollback"];
 
 pub const BUILD: &[Attr] = &[
     opt("dockerfile", Want::String),
@@ -54,6 +55,8 @@ pub const UPDATE: &[Attr] = &[
 
 pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration), opt("until", Want::Word(UNTIL))];
 
+pub const CONTINUE: &[Attr] = &[opt("action", Want::Word(HOOK_ACTIONS)), opt("timeout", Want::Duration)];
+
 pub const RUN_TASK: &[Attr] = &[
     opt("like", Want::Service),
     opt("wait", Want::Word(WAIT)),
@@ -63,13 +66,14 @@ pub const RUN_TASK: &[Attr] = &[
 
 pub const RUN_TASK_CONTAINER: &[Attr] = &[opt("command", Want::StringList), opt("env", Want::Map)];
 
-const TABLES: [(&str, &[Attr]); 8] = [
+const TABLES: [(&str, &[Attr]); 9] = [
     ("build", BUILD),
     ("push", PUSH),
     ("register", REGISTER),
     ("update", UPDATE),
     ("await-stable", AWAIT_STABLE),
     ("run-task", RUN_TASK),
+    ("continue", CONTINUE),
     ("container", REGISTER_CONTAINER),
     ("container", RUN_TASK_CONTAINER),
 ];

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::error::CheckError;
 use super::files::Entry;
 use super::pipeline::{
-    Action, BindingId, Build, Builder, ContainerOverride, Expr, ExprKind, Push, RunTask, Step, Until, Wait,
+    Action, BindingId, Build, Builder, ContainerOverride, Expr, ExprKind, HookAction, Push, RunTask, Step, Until, Wait,
 };
 use super::scope::FileContainers;
 use super::types::{Type, Want};
@@ -82,6 +82,16 @@ impl Checker<'_> {
                 let service = self.service(service);
                 let to = to.as_ref().map(|expr| self.expect(expr, Want::TaskDefinitionOrString));
                 service.map(|service| Action::Rollback { service, to })
+            }
+            StepKind::Continue { service, block } => {
+                let service = self.service(service);
+                let attrs = self.block(name, keyword, block.as_ref(), schema::CONTINUE, None);
+                self.positive_duration(attrs.expr("timeout"), "timeout");
+                let action = match attrs.word("action") {
+                    Some("rollback") => HookAction::Rollback,
+                    _ => HookAction::Continue,
+                };
+                service.map(|service| Action::Continue { service, action, timeout: attrs.value("timeout") })
             }
             StepKind::Prune { task_definition, keep } => {
                 let task_definition = self.expect(task_definition, Want::TaskDefinitionOrString);

@@ -96,6 +96,9 @@ pub enum Error {
     /// `rollback`: the answer to "roll back to revision" was not listed.
     #[error("`{answer}` is not one of the revisions listed")]
     UnknownRevision { answer: String },
+    /// `continue`: nothing was resumed; shown with its code and help.
+    #[error(transparent)]
+    Continue(#[from] super::r#continue::ContinueError),
 }
 
 impl Error {
@@ -118,6 +121,7 @@ impl Error {
             | Error::Signals(_)
             | Error::Aws(_)
             | Error::PlanFailed { .. }
+            | Error::Continue(_)
             | Error::StepFailed => exit::FAILED,
             Error::LeftUndone => exit::LEFT_UNDONE,
             Error::Interrupted(Signal::Int) => exit::SIGINT,
@@ -149,6 +153,7 @@ impl Error {
                 }
             }
             Error::PlanFailed { path, text, error } => eprintln!("{}", render_report(&path, &text, *error, color())),
+            Error::Continue(error) => eprintln!("{}", render_report("continue", "", error, color())),
             error => eprintln!("error: {error}"),
         }
     }

@@ -3,6 +3,7 @@
 //! Every command returns an [`Outcome`] or an [`Error`], which [`report`] prints.
 
 mod check;
+mod r#continue;
 mod error;
 mod plan;
 mod rollback;
@@ -54,6 +55,7 @@ fn execute(cli: Cli) -> Result<Outcome, Error> {
         Command::Rollback(args) => {
             rollback::rollback(&args.cluster, &args.service, args.to.as_deref(), &args.aws.into(), args.format.style())
         }
+        Command::Continue(args) => r#continue::resume(&args.cluster, &args.service, args.rollback, &args.aws.into()),
     }
 }
 

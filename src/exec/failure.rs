@@ -22,6 +22,10 @@ pub enum FailureKind {
     RolloutTimeout,
     /// The service's deployment controller is CODE_DEPLOY or EXTERNAL.
     RolloutUnfollowable,
+    /// `continue`: no PAUSE hook holds the service's deployment, and none will.
+    NotPaused,
+    /// `continue`: the deployment did not reach its PAUSE hook within `timeout`.
+    PauseTimeout,
     /// A `run-task`'s essential container exited non-zero or never ran.
     TaskFailed,
     /// A `run-task` did not reach what it waits for within `timeout`.
@@ -67,11 +71,13 @@ pub enum FailureKind {
 const _: () = assert!(FailureKind::ALL.len() == FailureKind::Cancelled as usize + 1);
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 23] = [
+    pub const ALL: [FailureKind; 25] = [
         FailureKind::RolloutFailed,
         FailureKind::RolloutReplaced,
         FailureKind::RolloutTimeout,
         FailureKind::RolloutUnfollowable,
+        FailureKind::NotPaused,
+        FailureKind::PauseTimeout,
         FailureKind::TaskFailed,
         FailureKind::TaskTimeout,
         FailureKind::TaskNotStarted,
@@ -99,6 +105,8 @@ impl FailureKind {
             FailureKind::RolloutReplaced => "ecsflow::rollout-replaced",
             FailureKind::RolloutTimeout => "ecsflow::rollout-timeout",
             FailureKind::RolloutUnfollowable => "ecsflow::rollout-unfollowable",
+            FailureKind::NotPaused => "ecsflow::not-paused",
+            FailureKind::PauseTimeout => "ecsflow::pause-timeout",
             FailureKind::TaskFailed => "ecsflow::task-failed",
             FailureKind::TaskTimeout => "ecsflow::task-timeout",
             FailureKind::TaskNotStarted => "ecsflow::task-not-started",
@@ -128,6 +136,8 @@ impl FailureKind {
             FailureKind::RolloutReplaced => "another deployment replaced this one",
             FailureKind::RolloutTimeout => "the deployment did not finish in time",
             FailureKind::RolloutUnfollowable => "this service's deployments cannot be followed",
+            FailureKind::NotPaused => "no deployment is paused to continue",
+            FailureKind::PauseTimeout => "the deployment did not pause in time",
             FailureKind::TaskFailed => "the task failed",
             FailureKind::TaskTimeout => "the task did not finish in time",
             FailureKind::TaskNotStarted => "ECS started no task",
@@ -157,6 +167,8 @@ impl FailureKind {
             FailureKind::RolloutReplaced => "this rollout was replaced",
             FailureKind::RolloutTimeout => "waited here",
             FailureKind::RolloutUnfollowable => "cannot follow this rollout",
+            FailureKind::NotPaused => "nothing paused to continue",
+            FailureKind::PauseTimeout => "waited here for the pause",
             FailureKind::TaskFailed
             | FailureKind::TaskTimeout
             | FailureKind::TaskNotStarted

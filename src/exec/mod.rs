@@ -6,6 +6,7 @@
 pub mod failure;
 mod poller;
 pub mod report;
+pub mod resume;
 mod rollout;
 mod steps;
 mod task_verdict;

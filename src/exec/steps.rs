@@ -7,14 +7,15 @@ use serde_json::Value as Json;
 
 use super::failure::{FailureKind, StepFailure};
 use super::report::StepLabel;
+use super::resume::NotResumed;
 use super::Runner;
 use crate::aws::ServiceUpdate;
 use crate::check::pipeline::{Step, DEFAULT_AWAIT_TIMEOUT};
 use crate::eval::Value;
 use crate::image::Builder;
 use crate::resolve::{
-    BuildAction, Moment, PruneAction, PushAction, RegisterAction, Resolved, RollbackAction, RollbackOutcome,
-    ScalingAction, ScalingChange, UpdateAction,
+    BuildAction, ContinueAction, Moment, PruneAction, PushAction, RegisterAction, Resolved, RollbackAction,
+    RollbackOutcome, ScalingAction, ScalingChange, UpdateAction,
 };
 use crate::taskdef::short;
 
@@ -38,6 +39,7 @@ impl Runner<'_> {
             }
             Resolved::RunTask(run) => self.run_task(id, label, step, run).await,
             Resolved::Rollback(rollback) => self.rollback(id, label, rollback).await,
+            Resolved::Continue(resume) => self.resume(label, resume).await,
             Resolved::Prune(prune) => self.prune(label, prune).await,
             Resolved::Parallel(children) => {
                 let runs = children.iter().map(|child| self.step(child));
@@ -142,6 +144,29 @@ impl Runner<'_> {
             failure
         })?;
         Ok(format!("rolled {} back from {} to {}", service.name, short(&rollback.from), short(&target)))
+    }
+
+    async fn resume(&self, label: &StepLabel, resume: ContinueAction) -> Result<String, StepFailure> {
+        let service = &resume.service;
+        let after_update = {
+            let state = self.state.lock().expect("state lock");
+            state.ledger.services.get(service).is_some_and(|record| record.updated_at.is_some())
+        };
+        let wait = resume.wait.unwrap_or_default();
+        match super::resume::resume(self.aws, service, resume.action, wait, after_update).await {
+            Ok(resumed) => Ok(resumed.describe(service)),
+            // In the clean-up, a deployment no hook holds is nothing to undo.
+            Err(NotResumed::NotPaused { reason, .. }) if resume.wait.is_none() => {
+                Ok(format!("nothing to do: {reason}"))
+            }
+            Err(NotResumed::NotPaused { reason, help }) => {
+                Err(StepFailure::new(label, FailureKind::NotPaused, reason, help))
+            }
+            Err(NotResumed::Timeout { reason, help }) => {
+                Err(StepFailure::new(label, FailureKind::PauseTimeout, reason, help))
+            }
+            Err(NotResumed::Aws(error)) => Err(StepFailure::aws(label, error)),
+        }
     }
 
     async fn prune(&self, label: &StepLabel, prune: PruneAction) -> Result<String, StepFailure> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use crate::aws::{scaling_resource_id, RunTaskRequest, ScalingSuspension, ServiceState, ServiceUpdate};
-use crate::check::pipeline::{Step, Until, Wait};
+use crate::check::pipeline::{HookAction, Step, Until, Wait};
 use crate::eval::ServiceRef;
 use crate::image::{BuildRequest, Builder, ImageError};
 use crate::resolve::Ledger;
@@ -56,6 +56,7 @@ pub enum Resolved<'p> {
     Await(AwaitAction),
     RunTask(RunTaskAction),
     Rollback(RollbackAction),
+    Continue(ContinueAction),
     Prune(PruneAction),
     /// Its steps are resolved each when it starts.
     Parallel(&'p [Step]),
@@ -217,6 +218,17 @@ impl RollbackAction {
     }
 }
 
+/// `continue`: ContinueServiceDeployment on the service's deployment once a
+/// PAUSE hook holds it. Which deployment and hook is known only at run time.
+pub struct ContinueAction {
+    pub service: ServiceRef,
+    pub action: HookAction,
+    /// How long to wait for the deployment to reach its PAUSE hook; `None`
+    /// in the clean-up after a failure, which acts only on a deployment
+    /// paused already.
+    pub wait: Option<Duration>,
+}
+
 pub enum RollbackOutcome {
     /// In the clean-up, for a service this run did not update.
     NothingToRollBack,
@@ -269,6 +281,11 @@ impl Resolved<'_> {
                 RollbackOutcome::To(_) => vec![Call::new("ecs:UpdateService", rollback.service.to_string())],
                 _ => Vec::new(),
             },
+            Resolved::Continue(resume) => vec![Call {
+                api: "ecs:ContinueServiceDeployment",
+                target: resume.service.to_string(),
+                known_at_run_time: Some("the service deployment and its PAUSE hook are known at run time".into()),
+            }],
             Resolved::Prune(prune) => {
                 prune.remove.iter().map(|(name, _)| Call::new("ecs:DeregisterTaskDefinition", name.clone())).collect()
             }

@@ -18,7 +18,7 @@ pub use ledger::{Ledger, ServiceRecord};
 
 use crate::aws::{AwsError, CircuitBreakerState, ContainerRun, RunTaskRequest, ScalingSuspension, ServiceUpdate};
 use crate::check::pipeline::{self, Action, Base, BindingId, CircuitBreaker, Expr, Pipeline, Step};
-use crate::check::pipeline::{DEFAULT_AWAIT_TIMEOUT, DEFAULT_RUN_TASK_TIMEOUT};
+use crate::check::pipeline::{DEFAULT_AWAIT_TIMEOUT, DEFAULT_CONTINUE_TIMEOUT, DEFAULT_RUN_TASK_TIMEOUT};
 use crate::eval::{Environment, EvalError, Outcome, ServiceRef, Value};
 use crate::image::{BuildRequest, Builder, BuilderKind};
 use crate::syntax::ast::Span;
@@ -283,6 +283,14 @@ impl<'a> Resolver<'a> {
             Action::Rollback { service, to } => {
                 Resolved::Rollback(self.rollback(facts, ledger, *service, to, span, moment).await?)
             }
+            Action::Continue { service, action, timeout } => Resolved::Continue(ContinueAction {
+                service: self.service(ledger, *service),
+                action: *action,
+                wait: match moment {
+                    Moment::Steps => Some(self.duration(ledger, timeout)?.unwrap_or(DEFAULT_CONTINUE_TIMEOUT)),
+                    Moment::OnFailure => None,
+                },
+            }),
             Action::Prune { task_definition, keep } => {
                 Resolved::Prune(self.prune(facts, ledger, task_definition, keep, span).await?)
             }
@@ -605,6 +613,7 @@ pub fn values_read(step: &Step) -> Vec<&Expr> {
             }
         }
         Action::Rollback { to, .. } => values.extend(to),
+        Action::Continue { timeout, .. } => values.extend(timeout),
         Action::Prune { task_definition, keep } => values.extend([task_definition, keep]),
         Action::Parallel(steps) => values.extend(steps.iter().flat_map(values_read)),
         Action::SuspendScaling { .. } | Action::ResumeScaling { .. } => {}

@@ -119,6 +119,7 @@ pub enum StepKind {
     AwaitStable { services: Vec<Expr>, block: Option<Block> },
     RunTask { task_definition: Expr, block: Option<Block> },
     Rollback { service: Expr, to: Option<Expr> },
+    Continue { service: Expr, block: Option<Block> },
     Prune { task_definition: Expr, keep: Expr },
     Parallel { steps: Vec<Item> },
 }
@@ -136,6 +137,7 @@ impl StepKind {
             StepKind::AwaitStable { .. } => "await-stable",
             StepKind::RunTask { .. } => "run-task",
             StepKind::Rollback { .. } => "rollback",
+            StepKind::Continue { .. } => "continue",
             StepKind::Prune { .. } => "prune",
             StepKind::Parallel { .. } => "parallel",
         }

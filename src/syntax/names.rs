@@ -13,6 +13,7 @@ pub const KEYWORDS: &[&str] = &[
     "await-stable",
     "run-task",
     "rollback",
+    "continue",
     "prune",
     "parallel",
     "on-failure",

@@ -289,6 +289,10 @@ impl Lower {
                 };
                 StepKind::Rollback { service, to }
             }
+            Rule::continue_step => {
+                let service = self.expr(inner.next()?);
+                StepKind::Continue { service, block: self.opt_block(inner.next()) }
+            }
             Rule::prune_step => {
                 let task_definition = self.expr(inner.next()?);
                 inner.next()?; // `keep`
@@ -572,6 +576,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::await_step
         | Rule::run_task_step
         | Rule::rollback_step
+        | Rule::continue_step
         | Rule::prune_step
         | Rule::parallel_step => "a statement",
         Rule::expr
@@ -753,6 +758,24 @@ on-failure {
         assert_eq!(file.clone().without_spans(), expected);
         assert!(file.eq_shape(&expected));
         assert!(!file.eq_shape(&parse("await-stable web\n").unwrap()));
+    }
+
+    #[test]
+    fn continue_takes_a_service_and_an_optional_block_whose_rollback_is_a_bare_word() {
+        let file = parse("continue web\ncontinue web { action = rollback }\n").unwrap();
+        let step = |block| {
+            Item::Step(Step {
+                keyword: Span::default(),
+                span: Span::default(),
+                kind: StepKind::Continue { service: expr(ExprKind::Name("web".into())), block },
+            })
+        };
+        let action =
+            BlockItem::Attribute(Attribute { name: ident("action"), value: expr(ExprKind::Name("rollback".into())) });
+        assert_eq!(
+            file.without_spans().items,
+            vec![step(None), step(Some(Block { span: Span::default(), items: vec![action] }))]
+        );
     }
 
     #[test]

@@ -93,6 +93,7 @@ impl Shape for Step {
         match &mut self.kind {
             StepKind::Build { context: operand, block }
             | StepKind::Update { service: operand, block }
+            | StepKind::Continue { service: operand, block }
             | StepKind::RunTask { task_definition: operand, block } => {
                 operand.erase_spans();
                 block.erase_spans();

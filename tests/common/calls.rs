@@ -57,6 +57,12 @@ pub fn recorded_calls(emulator: &Emulator) -> Vec<Call> {
             (s, "RunTask") if s.starts_with("AmazonEC2ContainerService") => {
                 ("ecs:RunTask", format!("{}/{}", text("cluster"), short(text("taskDefinition"))))
             }
+            // `service-deployment/CLUSTER/SERVICE/ID`: plan names the service.
+            (s, "ContinueServiceDeployment") if s.starts_with("AmazonEC2ContainerService") => {
+                let arn = text("serviceDeploymentArn");
+                let path: Vec<&str> = arn.rsplit('/').take(3).collect();
+                ("ecs:ContinueServiceDeployment", format!("{}/{}", path[2], path[1]))
+            }
             ("AnyScaleFrontendService", "RegisterScalableTarget") => {
                 ("application-autoscaling:RegisterScalableTarget", text("ResourceId"))
             }
