@@ -21,6 +21,8 @@ const fn req(name: &'static str, want: Want) -> Attr {
 pub const BUILDERS: &[&str] = &["docker", "podman", "buildah"];
 pub const CIRCUIT_BREAKER: &[&str] = &["off", "on", "rollback"];
 pub const WAIT: &[&str] = &["success", "running", "none"];
+pub const OFF: &[&str] = &["off"];
+pub use crate::deployment::{CLEANUP_WORDS, HOOK_ACTION_WORDS, STAGE_WORDS, STRATEGY_WORDS};
 
 pub const BUILD: &[Attr] = &[
     opt("dockerfile", Want::String),
@@ -49,6 +51,27 @@ pub const UPDATE: &[Attr] = &[
     opt("force-new-deployment", Want::Bool),
     opt("circuit-breaker", Want::Word(CIRCUIT_BREAKER)),
     opt("health-check-grace", Want::Duration),
+    opt("strategy", Want::Word(STRATEGY_WORDS)),
+    opt("bake-time", Want::Duration),
+    opt("linear-step-percent", Want::Number),
+    opt("linear-step-bake-time", Want::Duration),
+    opt("canary-percent", Want::Number),
+    opt("canary-bake-time", Want::Duration),
+    opt("alarms", Want::StringList),
+    opt("alarm-rollback", Want::Bool),
+    opt("circuit-breaker-threshold", Want::StringOrInt),
+    opt("circuit-breaker-reset-on-healthy", Want::Bool),
+    opt("early-success", Want::IntOrWord(OFF)),
+    opt("early-success-cleanup", Want::Word(CLEANUP_WORDS)),
+];
+
+/// Inside `hook pause { … }` / `hook "LAMBDA-ARN" { … }` in `update`.
+pub const UPDATE_HOOK: &[Attr] = &[
+    req("at", Want::WordList(STAGE_WORDS)),
+    opt("role", Want::String),
+    opt("details", Want::Map),
+    opt("timeout", Want::Duration),
+    opt("on-timeout", Want::Word(HOOK_ACTION_WORDS)),
 ];
 
 pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration)];
@@ -62,7 +85,7 @@ pub const RUN_TASK: &[Attr] = &[
 
 pub const RUN_TASK_CONTAINER: &[Attr] = &[opt("command", Want::StringList), opt("env", Want::Map)];
 
-const TABLES: [(&str, &[Attr]); 8] = [
+const TABLES: [(&str, &[Attr]); 9] = [
     ("build", BUILD),
     ("push", PUSH),
     ("register", REGISTER),
@@ -71,6 +94,7 @@ const TABLES: [(&str, &[Attr]); 8] = [
     ("run-task", RUN_TASK),
     ("container", REGISTER_CONTAINER),
     ("container", RUN_TASK_CONTAINER),
+    ("hook", UPDATE_HOOK),
 ];
 
 /// Which step takes an attribute, for "`timeout` belongs to `await-stable`".

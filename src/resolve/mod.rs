@@ -629,7 +629,7 @@ pub fn bindings_read(step: &Step) -> Vec<BindingId> {
                     walk(default, out);
                 }
             }
-            ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration(_) => {}
+            ExprKind::Int(_) | ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Duration(_) => {}
         }
     }
     let mut out = Vec::new();

@@ -335,6 +335,12 @@ impl Lower {
                         let block = self.block(inner.next()?);
                         Some(BlockItem::Container(ContainerBlock { keyword, name, block }))
                     }
+                    Rule::hook_block => {
+                        let keyword = span_of(&inner.next()?);
+                        let target = self.expr(inner.next()?);
+                        let block = self.block(inner.next()?);
+                        Some(BlockItem::Hook(HookBlock { keyword, target, block }))
+                    }
                     _ => {
                         let name = ident(inner.next()?);
                         let value = self.expr(inner.next()?);
@@ -367,6 +373,8 @@ impl Lower {
                     ExprKind::Int(0)
                 }
             },
+            // Digits, a point, digits: always a finite f64.
+            Rule::decimal => ExprKind::Decimal(pair.as_str().parse().unwrap_or_default()),
             Rule::bool => ExprKind::Bool(pair.as_str() == "true"),
             Rule::duration => match parse_duration(pair.as_str()) {
                 Some(duration) => ExprKind::Duration(duration),
@@ -580,12 +588,13 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::map
         | Rule::string
         | Rule::duration
+        | Rule::decimal
         | Rule::int
         | Rule::bool
         | Rule::name_ref => "a value",
         Rule::text | Rule::escape | Rule::interpolation => CLOSING_QUOTE,
         Rule::block | Rule::step_block => "`{`",
-        Rule::attribute | Rule::container_block => "an attribute",
+        Rule::attribute | Rule::container_block | Rule::hook_block => "an attribute",
         Rule::map_entry => "a map entry (`KEY = value`)",
         Rule::param_type => "a type",
         Rule::word => "a name",
