@@ -414,6 +414,13 @@ fn parse_param(name: &str, ty: ParamType, text: &str, span: Span, from: &str) ->
     })
 }
 
+/// A `number` param's text: digits, optionally a point and digits (`2.5`, `10`).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(whole) && digits(fraction)).then(|| text.parse().ok()).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,11 +434,4 @@ mod tests {
             ServiceRef { cluster: "shop".into(), name: "api".into() }
         );
     }
-}
-
-/// A `number` param's text: digits, optionally a point and digits (`2.5`, `10`).
-pub fn parse_number(text: &str) -> Option<f64> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    (digits(whole) && digits(fraction)).then(|| text.parse().ok()).flatten()
 }

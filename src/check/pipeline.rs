@@ -126,7 +126,7 @@ pub enum Action {
     Register(Register),
     SuspendScaling { service: BindingId },
     ResumeScaling { service: BindingId },
-    Update(Update),
+    Update(Box<Update>),
     AwaitStable { services: Vec<BindingId>, timeout: Option<Expr> },
     RunTask(RunTask),
     Rollback { service: BindingId, to: Option<Expr> },
