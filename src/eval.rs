@@ -434,4 +434,13 @@ mod tests {
             ServiceRef { cluster: "shop".into(), name: "api".into() }
         );
     }
+
+    #[test]
+    fn a_number_param_reads_digits_with_an_optional_fraction() {
+        assert_eq!(super::parse_number("2.5"), Some(2.5));
+        assert_eq!(super::parse_number("10"), Some(10.0));
+        for wrong in ["", ".5", "1.", "-1", "1e3", "inf", "NaN", "1.2.3"] {
+            assert_eq!(super::parse_number(wrong), None, "{wrong}");
+        }
+    }
 }

@@ -194,8 +194,13 @@ impl DeploymentSettings {
         }
     }
 
-    pub fn hook_count(&self) -> usize {
-        self.0.as_ref().map_or(0, |c| c.lifecycle_hooks().len())
+    /// Early success's percentage and the minimum healthy percent, when
+    /// early success is on and the percentage is below it (ECS refuses that).
+    pub fn early_success_below_min(&self) -> Option<(i32, i32)> {
+        let config = self.0.as_ref()?;
+        let early = config.early_success_criteria().filter(|e| e.enable())?;
+        let (percent, min) = (early.healthy_percent()?, config.minimum_healthy_percent()?);
+        (percent < min).then_some((percent, min))
     }
 
     /// The settings beyond the percentages and the breaker's switches, as
@@ -651,5 +656,13 @@ mod tests {
         assert_eq!(json["deploymentCircuitBreaker"]["thresholdConfiguration"]["value"], 7);
         assert_eq!(json["lifecycleHooks"][0]["lifecycleStages"][0], "POST_SCALE_UP");
         assert_eq!(json["earlySuccessCriteria"]["sourceServiceRevisionCleanup"], "DEFERRED");
+    }
+
+    #[test]
+    fn early_success_below_the_minimum_healthy_percent_is_found_in_the_merge() {
+        let wanted = WantedDeployment { early_success: Some(EarlySuccess::Percent(40)), ..WantedDeployment::default() };
+        assert_eq!(custom().merged(&wanted).early_success_below_min(), Some((40, 50)));
+        let wanted = WantedDeployment { early_success: Some(EarlySuccess::Percent(60)), ..WantedDeployment::default() };
+        assert_eq!(custom().merged(&wanted).early_success_below_min(), None);
     }
 }

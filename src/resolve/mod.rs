@@ -561,6 +561,13 @@ impl<'a> Resolver<'a> {
         wanted: &WantedDeployment,
         span: Span,
     ) -> Result<()> {
+        if let Some((percent, min)) = merged.early_success_below_min() {
+            return Err(ResolveError::DeploymentConflict {
+                message: format!("early success at {percent}% is below the minimum healthy percent ({min}%)"),
+                span,
+                help: format!("ECS requires the early-success percentage to be at least `min-healthy-percent`: raise `early-success` to {min}, or lower `min-healthy-percent`"),
+            });
+        }
         let strategy = merged.strategy();
         let usage = merged.strategy_use(wanted);
         let Some(conflict) = usage.conflicts(strategy).into_iter().next() else { return Ok(()) };

@@ -765,6 +765,36 @@ on-failure {
     }
 
     #[test]
+    fn a_hook_block_and_a_decimal_parse_in_an_update() {
+        let file = parse("update web {\n  canary-percent = 0.5\n  hook pause { at = [post-scale-up] }\n}\n").unwrap();
+        let Item::Step(Step { kind: StepKind::Update { block: Some(block), .. }, .. }) = &file.items[0] else {
+            panic!("{file:?}")
+        };
+        let attribute = |name: &str, value| BlockItem::Attribute(Attribute { name: ident(name), value });
+        let items = block.clone().without_spans().items;
+        assert_eq!(
+            items,
+            vec![
+                attribute("canary-percent", expr(ExprKind::Decimal(0.5))),
+                BlockItem::Hook(HookBlock {
+                    keyword: Span::default(),
+                    target: expr(ExprKind::Name("pause".into())),
+                    block: Block {
+                        span: Span::default(),
+                        items: vec![attribute(
+                            "at",
+                            expr(ExprKind::List(vec![expr(ExprKind::Name("post-scale-up".into()))]))
+                        )],
+                    },
+                }),
+            ]
+        );
+        // `1.` and `.5` are no decimals.
+        assert!(parse("param x: number = 1.\n").is_err());
+        assert!(parse("param x: number = .5\n").is_err());
+    }
+
+    #[test]
     fn the_grammar_reserves_the_keywords_and_reads_names_by_the_name_rule() {
         let whole = |rule: Rule, text: &str| Grammar::parse(rule, text).is_ok_and(|p| p.as_str() == text);
         for keyword in KEYWORDS {
