@@ -361,6 +361,11 @@ fn a_blue_green_update_with_hooks_shows_the_merged_configuration() {
              "hookDetails": {"URL": "https://test.example.com"}, "timeoutConfiguration": null},
         ])
     );
+    // Once run, the same pipeline changes nothing: ECS keeps what was sent.
+    let run = common::against(&emulator.endpoint(), dir.path(), &["run", "deploy.ecsflow"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let output = common::against(&emulator.endpoint(), dir.path(), &["plan", "deploy.ecsflow"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }
 
 #[test]
