@@ -27,6 +27,7 @@ impl std::fmt::Display for ServiceRef {
 pub enum Value {
     Str(String),
     Int(i64),
+    Number(f64),
     Bool(bool),
     Duration(Duration),
     List(Vec<Value>),
@@ -55,6 +56,7 @@ impl Value {
             | Value::TaskDefinition(s)
             | Value::Task(s) => s.clone(),
             Value::Int(n) => n.to_string(),
+            Value::Number(x) => x.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Duration(d) => humantime::format_duration(*d).to_string(),
             Value::Service(s) => s.to_string(),
@@ -307,6 +309,7 @@ impl Scope {
                 Outcome::Known(Value::Str(text))
             }
             ExprKind::Int(n) => Outcome::Known(Value::Int(*n)),
+            ExprKind::Number(x) => Outcome::Known(Value::Number(*x)),
             ExprKind::Bool(b) => Outcome::Known(Value::Bool(*b)),
             ExprKind::Duration(d) => Outcome::Known(Value::Duration(*d)),
             ExprKind::List(items) => {
@@ -385,6 +388,7 @@ fn parse_param(name: &str, ty: ParamType, text: &str, span: Span, from: &str) ->
     let parsed = match ty {
         ParamType::String => Some(Value::Str(text.to_string())),
         ParamType::Int => trimmed.parse().ok().map(Value::Int),
+        ParamType::Number => parse_number(trimmed).map(Value::Number),
         ParamType::Bool => match trimmed {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
@@ -401,12 +405,20 @@ fn parse_param(name: &str, ty: ParamType, text: &str, span: Span, from: &str) ->
             "{from} gives `{text}`; {}",
             match ty {
                 ParamType::Int => "write a whole number, such as 2",
+                ParamType::Number => "write a number, such as 2.5 or 10",
                 ParamType::Bool => "write true or false",
                 ParamType::Duration => "write a duration, such as 10m or 1h30m",
                 ParamType::String => "",
             }
         ),
     })
+}
+
+/// A `number` param's text: digits, optionally a point and digits (`2.5`, `10`).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(whole) && digits(fraction)).then(|| text.parse().ok()).flatten()
 }
 
 #[cfg(test)]
@@ -421,5 +433,14 @@ mod tests {
             service_ref("arn:aws:ecs:eu-west-1:123456789012:service/shop/api", "prod"),
             ServiceRef { cluster: "shop".into(), name: "api".into() }
         );
+    }
+
+    #[test]
+    fn a_number_param_reads_digits_with_an_optional_fraction() {
+        assert_eq!(super::parse_number("2.5"), Some(2.5));
+        assert_eq!(super::parse_number("10"), Some(10.0));
+        for wrong in ["", ".5", "1.", "-1", "1e3", "inf", "NaN", "1.2.3"] {
+            assert_eq!(super::parse_number(wrong), None, "{wrong}");
+        }
     }
 }

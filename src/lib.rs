@@ -6,6 +6,7 @@ pub mod aws;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod deployment;
 pub mod diagnostic;
 pub mod eval;
 pub mod exec;

@@ -41,6 +41,10 @@ pub struct PlannedStep {
     /// A unified diff of the task definition, for `register`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// For an `update` that sends one: the whole deploymentConfiguration
+    /// sent, as ECS's JSON (the service's own merged with the pipeline's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<serde_json::Value>,
     /// The mutating AWS calls a run would make for this step, in order.
     pub calls: Vec<Call>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -115,6 +119,7 @@ impl<'a> Planner<'a> {
             changes,
             details,
             diff: None,
+            deployment_configuration: None,
             calls,
             steps: Vec::new(),
         }
@@ -240,7 +245,7 @@ impl<'a> Planner<'a> {
                     let desired = update.request.desired_count.unwrap_or(update.before.desired);
                     details.push(format!("rolls out {} (desired {desired})", update.before.name));
                     if let Some(sent) = &update.request.deployment_configuration {
-                        details.extend(sent.kept());
+                        details.extend(sent.kept(&update.before.deployment_configuration));
                     }
                 }
                 (update.sends(), details)
@@ -322,7 +327,12 @@ impl<'a> Planner<'a> {
             }
             Resolved::Parallel(_) => (false, Vec::new()),
         };
-        self.planned(step, changes, details, calls)
+        let mut planned = self.planned(step, changes, details, calls);
+        if let Resolved::Update(update) = resolved {
+            planned.deployment_configuration =
+                update.request.deployment_configuration.as_ref().filter(|_| update.sends()).map(|c| c.to_json());
+        }
+        planned
     }
 
     /// Records what the step would leave behind, for the steps after it:
@@ -465,6 +475,7 @@ impl<'a> Planner<'a> {
             changes: true,
             details: vec![format!("automatic while `{}` holds it: all suspended → {found}", suspended.title)],
             diff: None,
+            deployment_configuration: None,
             calls: vec![Call {
                 api: "application-autoscaling:RegisterScalableTarget",
                 target: crate::aws::scaling_resource_id(&service.cluster, &service.name),

@@ -4,6 +4,8 @@
 #[path = "common/aws_setup.rs"]
 mod aws_setup;
 mod common;
+#[path = "common/emulator.rs"]
+mod emulator;
 #[path = "common/moto.rs"]
 mod moto;
 
@@ -319,4 +321,114 @@ on failure (as after a failure at the last step):
         }])
     );
     assert_eq!(json["steps"][1]["step"], "continue web");
+}
+
+/// A rolling service with a Lambda hook and deployment alarms, on the emulator
+/// (a pause hook would hold the service's first deployment, and the set-up
+/// waits for it to be stable).
+fn hooked_service(emulator: &emulator::Emulator) -> Account {
+    use aws_sdk_ecs::types::{
+        DeploymentAlarms, DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookStage,
+        DeploymentLifecycleHookTargetType,
+    };
+    let account = Account::new(&emulator.endpoint());
+    account.cluster("prod");
+    let td = account.task_definition("web", "web", "web:v1");
+    let hook = DeploymentLifecycleHook::builder()
+        .target_type(DeploymentLifecycleHookTargetType::AwsLambda)
+        .hook_target_arn("arn:aws:lambda:us-east-1:123456789012:function:check")
+        .role_arn("arn:aws:iam::123456789012:role/ecs-hooks")
+        .lifecycle_stages(DeploymentLifecycleHookStage::PostScaleUp)
+        .build();
+    let config = DeploymentConfiguration::builder()
+        .minimum_healthy_percent(100)
+        .maximum_percent(200)
+        .alarms(DeploymentAlarms::builder().alarm_names("web-5xx").enable(true).rollback(true).build().unwrap())
+        .lifecycle_hooks(hook)
+        .build();
+    account.configured_service("prod", "web", &td, config);
+    account
+}
+
+const BLUE_GREEN: &str = r#"cluster = "prod"
+service web = "web"
+update web {
+  strategy  = blue-green
+  bake-time = 15m
+  hook pause { at = [post-test-traffic-shift], timeout = 2h, on-timeout = rollback }
+  hook "arn:aws:lambda:us-east-1:123456789012:function:smoke" {
+    role    = "arn:aws:iam::123456789012:role/ecs-hooks"
+    at      = [test-traffic-shift]
+    details = { URL = "https://test.example.com" }
+  }
+}
+"#;
+
+#[test]
+fn a_blue_green_update_with_hooks_shows_the_merged_configuration() {
+    let emulator = emulator::Emulator::start(0.2);
+    let _account = hooked_service(&emulator);
+    let dir = common::project(&[("deploy.ecsflow", BLUE_GREEN.as_bytes())]);
+    let output = common::against(&emulator.endpoint(), dir.path(), &["plan", "deploy.ecsflow"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        stdout,
+        r#"plan for pipeline `deploy` in us-east-1
+
+~ update web  (line 3)
+    strategy: (unset) → blue-green
+    bake-time: (unset) → 15m
+    lifecycle hooks: replaces the service's 1 hook(s) with 2
+      hook pause at post-test-traffic-shift (timeout 120m, then rollback)
+      hook arn:aws:lambda:us-east-1:123456789012:function:smoke at test-traffic-shift
+    rolls out web (desired 1)
+    keeps alarms web-5xx (enabled, rollback on alarm)
+    → ecs:UpdateService prod/web
+
+1 step would change something
+"#
+    );
+
+    let output = common::against(&emulator.endpoint(), dir.path(), &["plan", "deploy.ecsflow", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sent = &plan["steps"][0]["deployment_configuration"];
+    assert_eq!(sent["strategy"], "BLUE_GREEN", "{plan}");
+    assert_eq!(sent["bakeTimeInMinutes"], 15);
+    assert_eq!(sent["minimumHealthyPercent"], 100);
+    assert_eq!(sent["alarms"]["alarmNames"], serde_json::json!(["web-5xx"]));
+    assert_eq!(
+        sent["lifecycleHooks"],
+        serde_json::json!([
+            {"targetType": "PAUSE", "hookTargetArn": null, "roleArn": null, "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+             "hookDetails": null, "timeoutConfiguration": {"timeoutInMinutes": 120, "action": "ROLLBACK"}},
+            {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+             "roleArn": "arn:aws:iam::123456789012:role/ecs-hooks", "lifecycleStages": ["TEST_TRAFFIC_SHIFT"],
+             "hookDetails": {"URL": "https://test.example.com"}, "timeoutConfiguration": null},
+        ])
+    );
+    // Once run, the same pipeline changes nothing: ECS keeps what was sent.
+    let run = common::against(&emulator.endpoint(), dir.path(), &["run", "deploy.ecsflow"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let output = common::against(&emulator.endpoint(), dir.path(), &["plan", "deploy.ecsflow"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn a_setting_of_another_strategy_than_the_services_is_refused_at_the_update() {
+    let emulator = emulator::Emulator::start(0.2);
+    let _account = hooked_service(&emulator);
+    let source = "cluster = \"prod\"\nservice web = \"web\"\nupdate web { canary-percent = 5 }\n";
+    let dir = common::project(&[("deploy.ecsflow", source.as_bytes())]);
+    let output = common::against(&emulator.endpoint(), dir.path(), &["plan", "deploy.ecsflow"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ecsflow::deployment-conflict"), "{stderr}");
+    assert!(
+        stderr.contains("`canary-percent` applies to canary deployments only; the strategy is rolling"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("deploy.ecsflow:3:1"), "{stderr}");
 }

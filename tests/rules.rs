@@ -324,7 +324,7 @@ fn unknown_attribute_of_another_step_says_where_it_belongs() {
     assert_eq!(diags.len(), 1);
     assert_eq!(
         diags[0].help.as_deref(),
-        Some("`timeout` belongs to `await-stable`; `update` takes `task-definition`, `desired-count`, `min-healthy-percent`, `max-percent`, `force-new-deployment`, `circuit-breaker` and `health-check-grace`")
+        Some("`timeout` belongs to `await-stable`; `update` takes `task-definition`, `desired-count`, `min-healthy-percent`, `max-percent`, `force-new-deployment`, `circuit-breaker`, `health-check-grace`, `strategy`, `bake-time`, `linear-step-percent`, `linear-step-bake-time`, `canary-percent`, `canary-bake-time`, `alarms`, `alarm-rollback`, `circuit-breaker-threshold`, `circuit-breaker-reset-on-healthy`, `early-success` and `early-success-cleanup`")
     );
 }
 
@@ -959,4 +959,166 @@ fn continue_is_reserved() {
     let (code, diags) = check("let continue = \"x\"\n");
     assert_eq!(code, 1);
     assert_eq!(diags[0].message, "`continue` is a reserved word and cannot be a name");
+}
+
+// ------------------------------------------------------ deployment strategies
+
+#[test]
+fn a_full_blue_green_update_with_hooks_and_decimals_is_correct() {
+    let source = r#"
+service web = "web"
+param share: number = 2.5
+update web {
+  strategy = canary
+  canary-percent = share
+  canary-bake-time = 10m
+  bake-time = 15m
+  alarms = ["web-5xx"]
+  alarm-rollback = false
+  circuit-breaker-threshold = "50%"
+  circuit-breaker-reset-on-healthy = true
+  hook pause { at = [post-scale-up, post-test-traffic-shift], timeout = 2h, on-timeout = rollback }
+  hook "arn:aws:lambda:eu-west-1:123456789012:function:smoke" {
+    role = "arn:aws:iam::123456789012:role/hooks"
+    at = [test-traffic-shift]
+    details = { URL = "https://test.example.com" }
+  }
+}
+"#;
+    assert_eq!(check(source), (0, vec![]));
+}
+
+#[test]
+fn strategy_ranges_are_checked_on_literals() {
+    let source = "service web = \"web\"\nupdate web {\n  bake-time = 1441m\n  linear-step-percent = 2.9\n  canary-percent = 0.05\n  canary-bake-time = 30s\n  early-success = 101\n  circuit-breaker-threshold = \"half\"\n  hook pause { at = [post-scale-up], timeout = 0m }\n}\n";
+    let (code, diags) = check(source);
+    assert_eq!(code, 1);
+    let found: Vec<(u64, &str)> = diags.iter().map(|d| (d.line, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (3, "`bake-time` must be from 0m to 1440m, found 1441m"),
+            (4, "`linear-step-percent` must be from 3 to 100 in steps of 0.1, found 2.9"),
+            (5, "`canary-percent` must be from 0.1 to 100 in steps of 0.1, found 0.05"),
+            (6, "`canary-bake-time` is counted in whole minutes"),
+            (7, "`early-success` must be from 0 to 100, found 101"),
+            (8, "`half` is not a circuit breaker threshold"),
+            (9, "`timeout` must be from 1m to 20160m, found 0m"),
+        ]
+    );
+    assert!(diags.iter().all(|d| d.code == "ecsflow::invalid-value"), "{diags:?}");
+}
+
+#[test]
+fn early_success_below_min_healthy_percent_is_refused() {
+    let source = "service web = \"web\"\nupdate web {\n  min-healthy-percent = 80\n  early-success = 75\n}\n";
+    assert_eq!(
+        check(source),
+        (
+            1,
+            vec![d(
+                "invalid-value",
+                4,
+                19,
+                "`early-success` (75) is below `min-healthy-percent` (80)",
+                "below min-healthy-percent",
+                Some("ECS requires the early-success percentage to be at least `min-healthy-percent`: raise it to 80")
+            )]
+        )
+    );
+}
+
+#[test]
+fn settings_of_another_strategy_are_a_strategy_conflict() {
+    for (strategy, attribute, line_text) in [
+        ("blue-green", "early-success", "early-success = 75"),
+        ("rolling", "linear-step-percent", "linear-step-percent = 10"),
+        ("canary", "linear-step-bake-time", "linear-step-bake-time = 2m"),
+        ("linear", "canary-percent", "canary-percent = 0.5"),
+        ("rolling", "canary-bake-time", "canary-bake-time = 2m"),
+    ] {
+        let source = format!("service web = \"web\"\nupdate web {{\n  strategy = {strategy}\n  {line_text}\n}}\n");
+        let (code, diags) = check(&source);
+        assert_eq!(code, 1, "{source}");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "ecsflow::strategy-conflict");
+        assert_eq!((diags[0].line, diags[0].column), (4, 3));
+        assert!(diags[0].message.starts_with(&format!("`{attribute}` applies to ")), "{}", diags[0].message);
+    }
+}
+
+#[test]
+fn a_pause_hook_at_a_traffic_shift_is_a_hook_stage_error_whatever_the_strategy() {
+    let source = "service web = \"web\"\nupdate web {\n  hook pause { at = [production-traffic-shift] }\n}\n";
+    assert_eq!(
+        check(source),
+        (
+            1,
+            vec![d(
+                "hook-stage",
+                3,
+                22,
+                "a pause hook cannot run at `production-traffic-shift`",
+                "only Lambda hooks run here",
+                Some("ECS runs only Lambda hooks during a traffic shift; pause at `post-test-traffic-shift` or `post-production-traffic-shift` instead")
+            )]
+        )
+    );
+}
+
+#[test]
+fn a_rolling_update_has_no_traffic_shift_stages() {
+    let source = "service web = \"web\"\nupdate web {\n  strategy = rolling\n  hook pause { at = [post-scale-up, post-production-traffic-shift] }\n}\n";
+    let (code, diags) = check(source);
+    assert_eq!(code, 1);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, "ecsflow::hook-stage");
+    assert_eq!(diags[0].message, "a rolling deployment has no stage `post-production-traffic-shift`");
+    assert_eq!((diags[0].line, diags[0].column), (4, 37));
+}
+
+#[test]
+fn a_lambda_hook_needs_a_role_and_a_hook_needs_stages() {
+    let source = "service web = \"web\"\nupdate web {\n  hook \"arn:aws:lambda:us-east-1:1:function:f\" { at = [pre-scale-up] }\n  hook pause { timeout = 5m }\n}\n";
+    let (code, diags) = check(source);
+    assert_eq!(code, 1);
+    let found: Vec<(&str, u64, &str)> = diags.iter().map(|d| (d.code.as_str(), d.line, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            ("ecsflow::missing-attribute", 3, "`hook` needs `role`"),
+            ("ecsflow::missing-attribute", 4, "`hook` needs `at`")
+        ]
+    );
+}
+
+#[test]
+fn a_hook_names_pause_or_a_lambda_arn_and_its_stages_once() {
+    let source = "service web = \"web\"\nupdate web {\n  hook wait { at = [pre-scale-up, pre-scale-up] }\n  hook \"smoke\" { role = \"r\", at = [post-scale-up] }\n}\n";
+    let (_, diags) = check(source);
+    let found: Vec<(&str, u64)> = diags.iter().map(|d| (d.code.as_str(), d.line)).collect();
+    assert_eq!(
+        found,
+        [("ecsflow::invalid-value", 3), ("ecsflow::duplicate-attribute", 3), ("ecsflow::invalid-value", 4)]
+    );
+}
+
+#[test]
+fn a_hook_block_belongs_to_update_only() {
+    let source = "let _t = run-task \"web:1\" {\n  hook pause { at = [post-scale-up] }\n}\n";
+    let (_, diags) = check(source);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, "ecsflow::unknown-attribute");
+    assert_eq!(diags[0].message, "`run-task` has no attribute `hook`");
+}
+
+#[test]
+fn a_decimal_is_a_number_which_no_int_position_takes() {
+    let source = "service web = \"web\"\nupdate web { desired-count = 2.5 }\n";
+    let (_, diags) = check(source);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        (diags[0].code.as_str(), diags[0].message.as_str()),
+        ("ecsflow::type-mismatch", "expected `int`, found `number`")
+    );
 }

@@ -277,8 +277,9 @@ fn an_update_of_max_percent_and_the_breaker_keeps_the_threshold_and_the_alarms()
         serde_json::json!([
             "max-percent: 150 → 180",
             "rolls out web (desired 1)",
-            "keeps the circuit breaker's threshold 7 (COUNT), resetOnHealthyTask false",
-            "keeps deployment alarms web-5xx (enabled, rollback on alarm)"
+            "keeps alarms web-5xx (enabled, rollback on alarm)",
+            "keeps circuit-breaker-threshold 7 (COUNT)",
+            "keeps circuit-breaker-reset-on-healthy false"
         ]),
         "{plan}"
     );

@@ -305,6 +305,23 @@ fn not_found(cluster: &str, service: &str) -> AwsError {
     )
 }
 
+/// The UpdateService call for `update`. It never names `loadBalancers`, so
+/// ECS keeps the service's load balancers with their `advancedConfiguration`
+/// (the blue/green target groups and listener rules) as they are.
+fn update_request(
+    ecs: &aws_sdk_ecs::Client,
+    update: &ServiceUpdate,
+) -> aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder {
+    ecs.update_service()
+        .cluster(&update.cluster)
+        .service(&update.service)
+        .force_new_deployment(update.force_new_deployment)
+        .set_task_definition(update.task_definition.clone())
+        .set_desired_count(update.desired_count)
+        .set_health_check_grace_period_seconds(update.health_check_grace_seconds)
+        .set_deployment_configuration(update.deployment_configuration.as_ref().and_then(DeploymentSettings::to_sdk))
+}
+
 /// A client token for RunTask: the same on every retry of one call.
 fn client_token() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -523,19 +540,7 @@ impl Aws {
         const OP: &str = "ecs:UpdateService";
         let sent_at = SystemTime::now();
         let attempt = || async {
-            let mut request = self
-                .ecs
-                .update_service()
-                .cluster(&update.cluster)
-                .service(&update.service)
-                .force_new_deployment(update.force_new_deployment)
-                .set_task_definition(update.task_definition.clone())
-                .set_desired_count(update.desired_count)
-                .set_health_check_grace_period_seconds(update.health_check_grace_seconds);
-            if let Some(config) = &update.deployment_configuration {
-                request = request.set_deployment_configuration(config.to_sdk());
-            }
-            let out = request.send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
+            let out = update_request(&self.ecs, update).send().await.map_err(|e| AwsError::from_sdk(OP, e))?;
             out.service().map(ServiceState::from_sdk).ok_or_else(|| AwsError::new(OP, "the answer has no service"))
         };
         let deploys = update.task_definition.is_some() || update.force_new_deployment;
@@ -678,5 +683,37 @@ impl Aws {
             Ok(arns)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod update_request_tests {
+    use super::*;
+    use crate::aws::WantedDeployment;
+    use crate::deployment::Strategy;
+
+    #[test]
+    fn an_update_never_sends_load_balancers_so_their_advanced_configuration_stays() {
+        let config =
+            aws_sdk_ecs::Config::builder().behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest()).build();
+        let client = aws_sdk_ecs::Client::from_conf(config);
+        let wanted = WantedDeployment {
+            strategy: Some(Strategy::BlueGreen),
+            bake_time_minutes: Some(5),
+            ..WantedDeployment::default()
+        };
+        let update = ServiceUpdate {
+            cluster: "prod".into(),
+            service: "web".into(),
+            task_definition: Some("web:2".into()),
+            deployment_configuration: Some(DeploymentSettings::default().merged(&wanted)),
+            ..ServiceUpdate::default()
+        };
+        let request = update_request(&client, &update);
+        let input = request.as_input();
+        assert!(input.get_load_balancers().is_none());
+        let sent = input.get_deployment_configuration().as_ref().unwrap();
+        assert_eq!(sent.strategy().map(|s| s.as_str()), Some("BLUE_GREEN"));
+        assert_eq!(sent.bake_time_in_minutes(), Some(5));
     }
 }

@@ -55,7 +55,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
-pub use deployment_settings::DeploymentSettings;
+pub use deployment_settings::{DeploymentSettings, WantedDeployment};
 pub use ecr::*;
 pub use ecs::*;
 pub use error::{AwsError, Connection, ErrorKind};

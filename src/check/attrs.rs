@@ -16,7 +16,11 @@ use crate::syntax::ast::{self, Block, BlockItem, Ident, Span};
 pub(super) struct Attrs<'e> {
     values: Vec<(&'static str, Expr, &'e ast::Expr)>,
     words: Vec<(&'static str, &'static str)>,
+    word_lists: Vec<(&'static str, Vec<(&'static str, Span)>)>,
+    spans: Vec<(&'static str, Span)>,
     pub containers: Vec<ContainerOverride>,
+    /// `hook … { … }` blocks, unchecked: only `update` takes them.
+    pub hooks: Vec<&'e ast::HookBlock>,
 }
 
 impl<'e> Attrs<'e> {
@@ -31,6 +35,16 @@ impl<'e> Attrs<'e> {
     pub fn word(&self, name: &str) -> Option<&'static str> {
         self.words.iter().find(|(n, _)| *n == name).map(|(_, w)| *w)
     }
+
+    /// A list of bare words, each with where it is written.
+    pub fn word_list(&self, name: &str) -> Option<&[(&'static str, Span)]> {
+        self.word_lists.iter().find(|(n, _)| *n == name).map(|(_, w)| w.as_slice())
+    }
+
+    /// Where an attribute's name is written, when it is.
+    pub fn span(&self, name: &str) -> Option<Span> {
+        self.spans.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    }
 }
 
 impl Checker<'_> {
@@ -42,7 +56,14 @@ impl Checker<'_> {
         attrs: &'static [Attr],
         container_attrs: Option<&'static [Attr]>,
     ) -> Attrs<'e> {
-        let mut out = Attrs { values: Vec::new(), words: Vec::new(), containers: Vec::new() };
+        let mut out = Attrs {
+            values: Vec::new(),
+            words: Vec::new(),
+            word_lists: Vec::new(),
+            spans: Vec::new(),
+            containers: Vec::new(),
+            hooks: Vec::new(),
+        };
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut seen_containers: HashMap<String, Span> = HashMap::new();
         for item in block.map(|b| b.items.as_slice()).unwrap_or_default() {
@@ -63,10 +84,21 @@ impl Checker<'_> {
                         });
                         continue;
                     }
+                    out.spans.push((spec.name, name.span));
                     match spec.want {
                         Want::Word(words) => {
                             if let Some(word) = self.word(&attribute.value, spec.name, words) {
                                 out.words.push((spec.name, word));
+                            }
+                        }
+                        Want::IntOrWord(words) if matches!(&attribute.value.kind, ast::ExprKind::Name(w) if words.contains(&w.as_str())) => {
+                            if let Some(word) = self.word(&attribute.value, spec.name, words) {
+                                out.words.push((spec.name, word));
+                            }
+                        }
+                        Want::WordList(words) => {
+                            if let Some(list) = self.word_list(&attribute.value, spec.name, words) {
+                                out.word_lists.push((spec.name, list));
                             }
                         }
                         want => {
@@ -74,6 +106,15 @@ impl Checker<'_> {
                             out.values.push((spec.name, value, &attribute.value));
                         }
                     }
+                }
+                BlockItem::Hook(hook) if step == "update" => out.hooks.push(hook),
+                BlockItem::Hook(hook) => {
+                    self.errors.push(CheckError::UnknownAttribute {
+                        step: step.into(),
+                        name: "hook".into(),
+                        span: hook.keyword,
+                        help: format!("hook blocks belong to `update`; `{step}` takes {}", list_attrs(attrs)),
+                    });
                 }
                 BlockItem::Container(container) => {
                     let Some(inner_attrs) = container_attrs else {
@@ -142,6 +183,48 @@ impl Checker<'_> {
             });
         }
         out
+    }
+
+    /// A non-empty list of bare words from `words`, each at most once.
+    fn word_list(
+        &mut self,
+        expr: &ast::Expr,
+        attribute: &str,
+        words: &'static [&'static str],
+    ) -> Option<Vec<(&'static str, Span)>> {
+        let ast::ExprKind::List(items) = &expr.kind else {
+            self.invalid(
+                expr.span,
+                format!("`{attribute}` takes a list of bare words"),
+                "not a list",
+                Some(format!("write `{attribute} = [{}]`", words[0])),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.invalid(
+                expr.span,
+                format!("`{attribute}` needs at least one value"),
+                "empty",
+                Some(format!("write `{attribute} = [{}]`", words[0])),
+            );
+            return None;
+        }
+        let mut out: Vec<(&'static str, Span)> = Vec::new();
+        for item in items {
+            let word = self.word(item, attribute, words)?;
+            if let Some((_, first)) = out.iter().find(|(w, _)| *w == word) {
+                self.errors.push(CheckError::DuplicateAttribute {
+                    what: "value",
+                    name: word.into(),
+                    span: item.span,
+                    first: *first,
+                });
+                continue;
+            }
+            out.push((word, item.span));
+        }
+        Some(out)
     }
 
     fn unknown_attribute(&mut self, step: &str, name: &Ident, attrs: &[Attr], takes_containers: bool) {

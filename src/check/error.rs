@@ -229,6 +229,36 @@ pub enum CheckError {
         help: String,
     },
 
+    /// An attribute for one deployment strategy in a block that writes
+    /// another (`canary-percent` with `strategy = linear`). Remove one.
+    #[error("{message}")]
+    #[diagnostic(code("ecsflow::strategy-conflict"))]
+    StrategyConflict {
+        message: String,
+        #[label(primary, "{label}")]
+        span: Span,
+        label: String,
+        #[label("the strategy is set here")]
+        strategy: Span,
+        #[help]
+        help: String,
+    },
+
+    /// A lifecycle hook at a stage where it cannot run: a pause hook at a
+    /// traffic shift, or a stage the block's strategy does not have.
+    #[error("{message}")]
+    #[diagnostic(code("ecsflow::hook-stage"))]
+    HookStage {
+        message: String,
+        #[label(primary, "{label}")]
+        span: Span,
+        label: String,
+        #[label("the strategy is set here")]
+        strategy: Option<Span>,
+        #[help]
+        help: String,
+    },
+
     /// A push whose only tag is `latest`.
     #[error("the only tag pushed is `latest`")]
     #[diagnostic(
@@ -297,6 +327,8 @@ impl CheckError {
             | UnknownContainer { span, .. }
             | MissingPath { span, .. }
             | ParallelConflict { span, .. }
+            | StrategyConflict { span, .. }
+            | HookStage { span, .. }
             | UnusedBinding { span, .. }
             | AwaitWithoutUpdate { span, .. }
             | LatestTagOnly { span }

@@ -44,6 +44,7 @@ impl Checker<'_> {
                 (Type::String, ExprKind::Str(checked))
             }
             ast::ExprKind::Int(n) => (Type::Int, ExprKind::Int(*n)),
+            ast::ExprKind::Decimal(x) => (Type::Number, ExprKind::Number(*x)),
             ast::ExprKind::Bool(b) => (Type::Bool, ExprKind::Bool(*b)),
             ast::ExprKind::Duration(d) => (Type::Duration, ExprKind::Duration(*d)),
             ast::ExprKind::List(items) => {

@@ -66,6 +66,7 @@ pub enum BindingKind {
 pub enum ParamType {
     String,
     Int,
+    Number,
     Bool,
     Duration,
 }
@@ -75,6 +76,7 @@ impl ParamType {
         match self {
             ParamType::String => "string",
             ParamType::Int => "int",
+            ParamType::Number => "number",
             ParamType::Bool => "bool",
             ParamType::Duration => "duration",
         }
@@ -93,6 +95,7 @@ pub struct Expr {
 pub enum ExprKind {
     Str(Vec<Part>),
     Int(i64),
+    Number(f64),
     Bool(bool),
     Duration(Duration),
     List(Vec<Expr>),
@@ -123,7 +126,7 @@ pub enum Action {
     Register(Register),
     SuspendScaling { service: BindingId },
     ResumeScaling { service: BindingId },
-    Update(Update),
+    Update(Box<Update>),
     AwaitStable { services: Vec<BindingId>, timeout: Option<Expr>, until: Until },
     RunTask(RunTask),
     Rollback { service: BindingId, to: Option<Expr> },
@@ -187,6 +190,42 @@ pub struct Update {
     pub force_new_deployment: Option<Expr>,
     pub circuit_breaker: Option<CircuitBreaker>,
     pub health_check_grace: Option<Expr>,
+    pub strategy: Option<Strategy>,
+    pub bake_time: Option<Expr>,
+    pub linear_step_percent: Option<Expr>,
+    pub linear_step_bake_time: Option<Expr>,
+    pub canary_percent: Option<Expr>,
+    pub canary_bake_time: Option<Expr>,
+    pub alarms: Option<Expr>,
+    pub alarm_rollback: Option<Expr>,
+    /// An `int` (COUNT) or a string (`"50%"`, `"250% unbounded"`).
+    pub circuit_breaker_threshold: Option<Expr>,
+    pub circuit_breaker_reset_on_healthy: Option<Expr>,
+    pub early_success: Option<EarlySuccess>,
+    pub early_success_cleanup: Option<Cleanup>,
+    /// `None` when the block writes no `hook`: the service keeps its own.
+    pub hooks: Option<Vec<Hook>>,
+}
+
+pub use crate::deployment::{Cleanup, HookAction, Stage, Strategy};
+
+#[derive(Debug, Clone)]
+pub enum EarlySuccess {
+    Off,
+    Percent(Expr),
+}
+
+/// `hook pause { … }` or `hook "LAMBDA-ARN" { … }`.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub keyword: Span,
+    /// `None` for `pause`; else the Lambda function's ARN.
+    pub lambda: Option<Expr>,
+    pub role: Option<Expr>,
+    pub stages: Vec<Stage>,
+    pub details: Option<Expr>,
+    pub timeout: Option<Expr>,
+    pub on_timeout: Option<HookAction>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,15 +254,6 @@ pub enum Until {
     #[default]
     Stable,
     Paused,
-}
-
-/// What `continue` asks of a deployment a PAUSE lifecycle hook holds:
-/// ContinueServiceDeployment's `action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HookAction {
-    #[default]
-    Continue,
-    Rollback,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

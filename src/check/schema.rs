@@ -22,7 +22,8 @@ pub const BUILDERS: &[&str] = &["docker", "podman", "buildah"];
 pub const CIRCUIT_BREAKER: &[&str] = &["off", "on", "rollback"];
 pub const WAIT: &[&str] = &["success", "running", "none"];
 pub const UNTIL: &[&str] = &["stable", "paused"];
-pub const HOOK_ACTIONS: &[&str] = &["continue", "rollback"];
+pub const OFF: &[&str] = &["off"];
+pub use crate::deployment::{CLEANUP_WORDS, HOOK_ACTION_WORDS, STAGE_WORDS, STRATEGY_WORDS};
 
 pub const BUILD: &[Attr] = &[
     opt("dockerfile", Want::String),
@@ -51,11 +52,32 @@ pub const UPDATE: &[Attr] = &[
     opt("force-new-deployment", Want::Bool),
     opt("circuit-breaker", Want::Word(CIRCUIT_BREAKER)),
     opt("health-check-grace", Want::Duration),
+    opt("strategy", Want::Word(STRATEGY_WORDS)),
+    opt("bake-time", Want::Duration),
+    opt("linear-step-percent", Want::Number),
+    opt("linear-step-bake-time", Want::Duration),
+    opt("canary-percent", Want::Number),
+    opt("canary-bake-time", Want::Duration),
+    opt("alarms", Want::StringList),
+    opt("alarm-rollback", Want::Bool),
+    opt("circuit-breaker-threshold", Want::StringOrInt),
+    opt("circuit-breaker-reset-on-healthy", Want::Bool),
+    opt("early-success", Want::IntOrWord(OFF)),
+    opt("early-success-cleanup", Want::Word(CLEANUP_WORDS)),
+];
+
+/// Inside `hook pause { … }` / `hook "LAMBDA-ARN" { … }` in `update`.
+pub const UPDATE_HOOK: &[Attr] = &[
+    req("at", Want::WordList(STAGE_WORDS)),
+    opt("role", Want::String),
+    opt("details", Want::Map),
+    opt("timeout", Want::Duration),
+    opt("on-timeout", Want::Word(HOOK_ACTION_WORDS)),
 ];
 
 pub const AWAIT_STABLE: &[Attr] = &[opt("timeout", Want::Duration), opt("until", Want::Word(UNTIL))];
 
-pub const CONTINUE: &[Attr] = &[opt("action", Want::Word(HOOK_ACTIONS)), opt("timeout", Want::Duration)];
+pub const CONTINUE: &[Attr] = &[opt("action", Want::Word(HOOK_ACTION_WORDS)), opt("timeout", Want::Duration)];
 
 pub const RUN_TASK: &[Attr] = &[
     opt("like", Want::Service),
@@ -66,7 +88,7 @@ pub const RUN_TASK: &[Attr] = &[
 
 pub const RUN_TASK_CONTAINER: &[Attr] = &[opt("command", Want::StringList), opt("env", Want::Map)];
 
-const TABLES: [(&str, &[Attr]); 9] = [
+const TABLES: [(&str, &[Attr]); 10] = [
     ("build", BUILD),
     ("push", PUSH),
     ("register", REGISTER),
@@ -76,6 +98,7 @@ const TABLES: [(&str, &[Attr]); 9] = [
     ("continue", CONTINUE),
     ("container", REGISTER_CONTAINER),
     ("container", RUN_TASK_CONTAINER),
+    ("hook", UPDATE_HOOK),
 ];
 
 /// Which step takes an attribute, for "`timeout` belongs to `await-stable`".

@@ -122,14 +122,17 @@ impl Checker<'_> {
         let param_type = match ty.map(|t| t.name.as_str()) {
             None | Some("string") => ParamType::String,
             Some("int") => ParamType::Int,
+            Some("number") => ParamType::Number,
             Some("bool") => ParamType::Bool,
             Some("duration") => ParamType::Duration,
             Some(other) => {
                 let ty = ty.expect("matched Some");
                 unknown_type = true;
-                let help = match suggest::nearest(other, ["string", "int", "bool", "duration"]) {
-                    Some(near) => format!("did you mean `{near}`? params are `string`, `int`, `bool` or `duration`"),
-                    None => "params are `string`, `int`, `bool` or `duration`".into(),
+                let help = match suggest::nearest(other, ["string", "int", "number", "bool", "duration"]) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? params are `string`, `int`, `number`, `bool` or `duration`")
+                    }
+                    None => "params are `string`, `int`, `number`, `bool` or `duration`".into(),
                 };
                 self.invalid(ty.span, format!("unknown param type `{other}`"), "unknown type", Some(help));
                 ParamType::String
@@ -139,6 +142,7 @@ impl Checker<'_> {
             _ if unknown_type => (Want::String, Type::Invalid),
             ParamType::String => (Want::String, Type::String),
             ParamType::Int => (Want::Int, Type::Int),
+            ParamType::Number => (Want::Number, Type::Number),
             ParamType::Bool => (Want::Bool, Type::Bool),
             ParamType::Duration => (Want::Duration, Type::Duration),
         };
@@ -160,7 +164,11 @@ impl Checker<'_> {
             }
             _ => {
                 if param_type == ParamType::String && !unknown_type {
-                    if let ast::ExprKind::Int(_) | ast::ExprKind::Bool(_) | ast::ExprKind::Duration(_) = expr.kind {
+                    if let ast::ExprKind::Int(_)
+                    | ast::ExprKind::Decimal(_)
+                    | ast::ExprKind::Bool(_)
+                    | ast::ExprKind::Duration(_) = expr.kind
+                    {
                         let found = self.expr(expr).0;
                         self.errors.push(CheckError::TypeMismatch {
                             expected: "`string`".into(),
@@ -197,6 +205,7 @@ impl Checker<'_> {
         let ok = match ty {
             ParamType::String => true,
             ParamType::Int => text.trim().parse::<i64>().is_ok(),
+            ParamType::Number => crate::eval::parse_number(text.trim()).is_some(),
             ParamType::Bool => matches!(text.trim(), "true" | "false"),
             ParamType::Duration => humantime::parse_duration(text.trim()).is_ok(),
         };
@@ -207,6 +216,7 @@ impl Checker<'_> {
                 format!("the param is `{}`", ty.name()),
                 Some(match ty {
                     ParamType::Int => "write a whole number, such as \"2\"".into(),
+                    ParamType::Number => "write a number, such as \"2.5\"".into(),
                     ParamType::Bool => "write \"true\" or \"false\"".into(),
                     _ => "write a duration, such as \"10m\"".into(),
                 }),

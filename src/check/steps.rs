@@ -63,7 +63,9 @@ impl Checker<'_> {
             StepKind::ResumeScaling { service } => {
                 self.service(service).map(|service| Action::ResumeScaling { service })
             }
-            StepKind::Update { service, block } => self.update(keyword, service, block.as_ref()).map(Action::Update),
+            StepKind::Update { service, block } => {
+                self.update(keyword, service, block.as_ref()).map(|u| Action::Update(Box::new(u)))
+            }
             StepKind::AwaitStable { services, block } => {
                 let services = self.awaited_services(keyword, services);
                 let attrs = self.block(name, keyword, block.as_ref(), schema::AWAIT_STABLE, None);

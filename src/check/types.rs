@@ -6,6 +6,8 @@ use std::fmt;
 pub enum Type {
     String,
     Int,
+    /// A decimal: `0.5`, `: number` params.
+    Number,
     Bool,
     Duration,
     List(Box<Type>),
@@ -33,7 +35,7 @@ impl Type {
 
     /// Whether `${name}` may interpolate a value of this type.
     pub fn interpolates(&self) -> bool {
-        self.converts_to_string() || matches!(self, Type::Int | Type::Bool | Type::Duration | Type::Task)
+        self.converts_to_string() || matches!(self, Type::Int | Type::Number | Type::Bool | Type::Duration | Type::Task)
     }
 }
 
@@ -42,6 +44,7 @@ impl fmt::Display for Type {
         match self {
             Type::String => f.write_str("string"),
             Type::Int => f.write_str("int"),
+            Type::Number => f.write_str("number"),
             Type::Bool => f.write_str("bool"),
             Type::Duration => f.write_str("duration"),
             Type::List(element) if **element == Type::Invalid => f.write_str("list"),
@@ -63,6 +66,8 @@ impl fmt::Display for Type {
 pub enum Want {
     String,
     Int,
+    /// A `number`, or an `int` where a number is wanted.
+    Number,
     Bool,
     Duration,
     StringList,
@@ -78,6 +83,10 @@ pub enum Want {
     StringOrInt,
     /// An enumerated attribute: one of these bare words.
     Word(&'static [&'static str]),
+    /// A non-empty list of bare words from this set (`at = [post-scale-up]`).
+    WordList(&'static [&'static str]),
+    /// An `int`, or one of these bare words (`early-success = off`).
+    IntOrWord(&'static [&'static str]),
 }
 
 impl Want {
@@ -87,7 +96,8 @@ impl Want {
         }
         match self {
             Want::String => ty.converts_to_string(),
-            Want::Int => *ty == Type::Int,
+            Want::Int | Want::IntOrWord(_) => *ty == Type::Int,
+            Want::Number => matches!(ty, Type::Int | Type::Number),
             Want::Bool => *ty == Type::Bool,
             Want::Duration => *ty == Type::Duration,
             Want::StringList => match ty {
@@ -100,7 +110,7 @@ impl Want {
             Want::Image => *ty == Type::Image,
             Want::ImageRefOrString | Want::TaskDefinitionOrString => ty.converts_to_string(),
             Want::StringOrInt => ty.converts_to_string() || *ty == Type::Int,
-            Want::Word(_) => false,
+            Want::Word(_) | Want::WordList(_) => false,
         }
     }
 }
@@ -110,6 +120,7 @@ impl fmt::Display for Want {
         match self {
             Want::String => f.write_str("`string`"),
             Want::Int => f.write_str("`int`"),
+            Want::Number => f.write_str("`number` or `int`"),
             Want::Bool => f.write_str("`bool`"),
             Want::Duration => f.write_str("`duration`"),
             Want::StringList => f.write_str("`list<string>`"),
@@ -123,6 +134,14 @@ impl fmt::Display for Want {
             Want::Word(words) => {
                 let words: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
                 write!(f, "one of {}", words.join(", "))
+            }
+            Want::WordList(words) => {
+                let words: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                write!(f, "a list of {}", words.join(", "))
+            }
+            Want::IntOrWord(words) => {
+                let words: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                write!(f, "`int` or {}", words.join(", "))
             }
         }
     }

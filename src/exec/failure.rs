@@ -46,6 +46,9 @@ pub enum FailureKind {
     PruneFailed,
     /// `rollback` without `to` has no earlier revision to return to.
     RollbackImpossible,
+    /// The deploymentConfiguration an `update` would send breaks a rule of
+    /// the service's deployment strategy.
+    DeploymentConflict,
     /// A value read by the step was never bound.
     Unbound,
     /// A `register`'s base cannot be used.
@@ -71,7 +74,7 @@ pub enum FailureKind {
 const _: () = assert!(FailureKind::ALL.len() == FailureKind::Cancelled as usize + 1);
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 25] = [
+    pub const ALL: [FailureKind; 26] = [
         FailureKind::RolloutFailed,
         FailureKind::RolloutReplaced,
         FailureKind::RolloutTimeout,
@@ -88,6 +91,7 @@ impl FailureKind {
         FailureKind::Aws,
         FailureKind::PruneFailed,
         FailureKind::RollbackImpossible,
+        FailureKind::DeploymentConflict,
         FailureKind::Unbound,
         FailureKind::TaskDefinition,
         FailureKind::InvalidValue,
@@ -117,6 +121,7 @@ impl FailureKind {
             FailureKind::Aws => "ecsflow::aws",
             FailureKind::PruneFailed => "ecsflow::prune-failed",
             FailureKind::RollbackImpossible => "ecsflow::rollback-impossible",
+            FailureKind::DeploymentConflict => "ecsflow::deployment-conflict",
             FailureKind::Unbound => "ecsflow::unbound",
             FailureKind::TaskDefinition => "ecsflow::taskdef",
             FailureKind::InvalidValue => "ecsflow::invalid-value",
@@ -148,6 +153,7 @@ impl FailureKind {
             FailureKind::Aws => "an AWS call failed",
             FailureKind::PruneFailed => "the prune stopped part-way",
             FailureKind::RollbackImpossible => "there is nothing to roll back to",
+            FailureKind::DeploymentConflict => "ECS would refuse this deployment configuration",
             FailureKind::Unbound => "a value is not bound",
             FailureKind::TaskDefinition => "the task definition cannot be used",
             FailureKind::InvalidValue => "a value cannot be used",
@@ -185,6 +191,7 @@ impl FailureKind {
             ResolveError::Aws { .. } => FailureKind::Aws,
             ResolveError::TaskDefinition { .. } => FailureKind::TaskDefinition,
             ResolveError::NoEarlierRevision { .. } => FailureKind::RollbackImpossible,
+            ResolveError::DeploymentConflict { .. } => FailureKind::DeploymentConflict,
         }
     }
 

@@ -16,9 +16,12 @@ pub use action::*;
 pub use facts::{Facts, Forecast};
 pub use ledger::{Ledger, ServiceRecord};
 
-use crate::aws::{AwsError, CircuitBreakerState, ContainerRun, RunTaskRequest, ScalingSuspension, ServiceUpdate};
+use crate::aws::{
+    AwsError, CircuitBreakerState, ContainerRun, RunTaskRequest, ScalingSuspension, ServiceUpdate, WantedDeployment,
+};
 use crate::check::pipeline::{self, Action, Base, BindingId, CircuitBreaker, Expr, Pipeline, Step};
 use crate::check::pipeline::{DEFAULT_AWAIT_TIMEOUT, DEFAULT_CONTINUE_TIMEOUT, DEFAULT_RUN_TASK_TIMEOUT};
+use crate::deployment::{self, Conflict, HookTarget, Threshold};
 use crate::eval::{Environment, EvalError, Outcome, ServiceRef, Value};
 use crate::image::{BuildRequest, Builder, BuilderKind};
 use crate::syntax::ast::Span;
@@ -72,6 +75,16 @@ pub enum ResolveError {
         message: String,
         #[label("in this register")]
         span: Span,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code("ecsflow::deployment-conflict"))]
+    DeploymentConflict {
+        message: String,
+        #[label("this update")]
+        span: Span,
+        #[help]
+        help: String,
     },
 
     #[error("`{family}` has no ACTIVE revision before {current} to roll back to")]
@@ -385,11 +398,18 @@ impl<'a> Resolver<'a> {
             CircuitBreaker::On => CircuitBreakerState { enable: true, rollback: false },
             CircuitBreaker::Rollback => CircuitBreakerState { enable: true, rollback: true },
         });
+        let wanted = WantedDeployment {
+            min_healthy_percent,
+            max_percent,
+            breaker: circuit_breaker,
+            ..self.wanted_deployment(ledger, update)?
+        };
         // Read, merge, write: the service's own configuration with only what
         // the pipeline says changed, so its alarms and breaker threshold stay.
-        let deployment_configuration =
-            (min_healthy_percent.is_some() || max_percent.is_some() || circuit_breaker.is_some())
-                .then(|| before.deployment_configuration.merged(min_healthy_percent, max_percent, circuit_breaker));
+        let deployment_configuration = (!wanted.is_empty()).then(|| before.deployment_configuration.merged(&wanted));
+        if let Some(merged) = deployment_configuration.as_ref().filter(|_| wanted.sets_strategy_settings()) {
+            self.strategy_rules(merged, &wanted, span)?;
+        }
         let request = ServiceUpdate {
             cluster: service.cluster.clone(),
             service: service.name.clone(),
@@ -432,7 +452,152 @@ impl<'a> Resolver<'a> {
                 format!("{to}s"),
             );
         }
+        if let Some(merged) = &request.deployment_configuration {
+            changes.extend(merged.changes_from(&before.deployment_configuration));
+        }
         Ok(UpdateAction { service, before, request, changes })
+    }
+
+    /// The strategy settings an `update` writes, evaluated.
+    fn wanted_deployment(&self, ledger: &Ledger, update: &pipeline::Update) -> Result<WantedDeployment> {
+        let minutes = |value: &Option<Expr>| -> Result<Option<i32>> {
+            let Some(expr) = value else { return Ok(None) };
+            match self.value(ledger, expr)? {
+                Value::Duration(d) if d.as_secs() % 60 == 0 && d.subsec_nanos() == 0 => {
+                    Ok(Some(i32::try_from(d.as_secs() / 60).unwrap_or(i32::MAX)))
+                }
+                other => Err(ResolveError::invalid(
+                    format!("`{}` is not whole minutes", other.text()),
+                    expr.span,
+                    "ECS counts this in minutes",
+                )),
+            }
+        };
+        let number = |value: &Option<Expr>| -> Result<Option<f64>> {
+            let Some(expr) = value else { return Ok(None) };
+            match self.value(ledger, expr)? {
+                Value::Int(n) => Ok(Some(n as f64)),
+                Value::Number(x) => Ok(Some(x)),
+                other => Err(ResolveError::invalid(
+                    format!("expected a number, found `{}`", other.text()),
+                    expr.span,
+                    "this value",
+                )),
+            }
+        };
+        let boolean = |value: &Option<Expr>| -> Result<Option<bool>> {
+            Ok(match value.as_ref().map(|v| self.value(ledger, v)).transpose()? {
+                Some(Value::Bool(b)) => Some(b),
+                _ => None,
+            })
+        };
+        let threshold = match &update.circuit_breaker_threshold {
+            None => None,
+            Some(expr) => Some(match self.value(ledger, expr)? {
+                Value::Int(n) => Threshold::Count(i32::try_from(n).unwrap_or(i32::MAX)),
+                other => Threshold::parse(&other.text()).ok_or_else(|| {
+                    ResolveError::invalid(
+                        format!("`{}` is not a circuit breaker threshold", other.text()),
+                        expr.span,
+                        "expected a count, \"50%\" or \"250% unbounded\"",
+                    )
+                })?,
+            }),
+        };
+        let alarms = match &update.alarms {
+            Some(expr) => match self.value(ledger, expr)? {
+                Value::List(items) => Some(items.iter().map(Value::text).collect()),
+                other => Some(vec![other.text()]),
+            },
+            None => None,
+        };
+        let early_success = match &update.early_success {
+            None => None,
+            Some(pipeline::EarlySuccess::Off) => Some(deployment::EarlySuccess::Off),
+            Some(pipeline::EarlySuccess::Percent(expr)) => {
+                self.int(ledger, &Some(expr.clone()))?.map(deployment::EarlySuccess::Percent)
+            }
+        };
+        let hooks = match &update.hooks {
+            None => None,
+            Some(hooks) => Some(
+                hooks
+                    .iter()
+                    .map(|hook| {
+                        Ok(deployment::Hook {
+                            target: match &hook.lambda {
+                                Some(arn) => HookTarget::Lambda(self.text(ledger, arn)?),
+                                None => HookTarget::Pause,
+                            },
+                            role: self.optional_text(ledger, &hook.role)?,
+                            stages: hook.stages.clone(),
+                            details: match hook.details.as_ref().map(|d| self.value(ledger, d)).transpose()? {
+                                Some(Value::Map(entries)) => {
+                                    Some(entries.into_iter().map(|(k, v)| (k, v.text())).collect())
+                                }
+                                _ => None,
+                            },
+                            timeout_minutes: minutes(&hook.timeout)?,
+                            on_timeout: hook.on_timeout,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        Ok(WantedDeployment {
+            breaker_threshold: threshold,
+            breaker_reset_on_healthy: boolean(&update.circuit_breaker_reset_on_healthy)?,
+            strategy: update.strategy,
+            bake_time_minutes: minutes(&update.bake_time)?,
+            linear_step_percent: number(&update.linear_step_percent)?,
+            linear_step_bake_minutes: minutes(&update.linear_step_bake_time)?,
+            canary_percent: number(&update.canary_percent)?,
+            canary_bake_minutes: minutes(&update.canary_bake_time)?,
+            alarms,
+            alarm_rollback: boolean(&update.alarm_rollback)?,
+            early_success,
+            early_success_cleanup: update.early_success_cleanup,
+            hooks,
+            ..WantedDeployment::default()
+        })
+    }
+
+    /// ECS's strategy rules on the configuration the update would send: the
+    /// checker knows the strategy only when the block writes it.
+    fn strategy_rules(
+        &self,
+        merged: &crate::aws::DeploymentSettings,
+        wanted: &WantedDeployment,
+        span: Span,
+    ) -> Result<()> {
+        if let Some((percent, min)) = merged.early_success_below_min() {
+            return Err(ResolveError::DeploymentConflict {
+                message: format!("early success at {percent}% is below the minimum healthy percent ({min}%)"),
+                span,
+                help: format!("ECS requires the early-success percentage to be at least `min-healthy-percent`: raise `early-success` to {min}, or lower `min-healthy-percent`"),
+            });
+        }
+        let strategy = merged.strategy();
+        let usage = merged.strategy_use(wanted);
+        let Some(conflict) = usage.conflicts(strategy).into_iter().next() else { return Ok(()) };
+        let source = if wanted.strategy.is_some() { "" } else { " (the service's own)" };
+        let message = format!("{}{source}", conflict.describe(strategy, &usage.hooks));
+        let help = match conflict {
+            Conflict::NotForStrategy { attribute: "early-success", .. } if wanted.early_success.is_none() => {
+                "the service has early success criteria, which only a rolling deployment takes: add `early-success = off`".to_string()
+            }
+            Conflict::NotForStrategy { attribute, wants } => {
+                format!("write `strategy = {}` in this update, or remove `{attribute}`", wants.word())
+            }
+            Conflict::PauseAt { .. } => "ECS runs only Lambda hooks during a traffic shift".to_string(),
+            Conflict::StageNotInStrategy { .. } if wanted.hooks.is_none() => {
+                "the service's own hooks need a strategy with traffic shifts: write the hooks anew with `hook … { at = [...] }`, or keep the strategy".to_string()
+            }
+            Conflict::StageNotInStrategy { .. } => {
+                "a rolling deployment's hooks run at `reconcile-service`, `pre-scale-up` or `post-scale-up`; or write `strategy = blue-green`".to_string()
+            }
+        };
+        Err(ResolveError::DeploymentConflict { message, span, help })
     }
 
     async fn rollback(
@@ -600,9 +765,28 @@ pub fn values_read(step: &Step) -> Vec<&Expr> {
                 &u.max_percent,
                 &u.force_new_deployment,
                 &u.health_check_grace,
+                &u.bake_time,
+                &u.linear_step_percent,
+                &u.linear_step_bake_time,
+                &u.canary_percent,
+                &u.canary_bake_time,
+                &u.alarms,
+                &u.alarm_rollback,
+                &u.circuit_breaker_threshold,
+                &u.circuit_breaker_reset_on_healthy,
             ]
             .into_iter()
-            .flatten(),
+            .flatten()
+            .chain(match &u.early_success {
+                Some(pipeline::EarlySuccess::Percent(percent)) => Some(percent),
+                _ => None,
+            })
+            .chain(
+                u.hooks
+                    .iter()
+                    .flatten()
+                    .flat_map(|h| [&h.lambda, &h.role, &h.details, &h.timeout].into_iter().flatten()),
+            ),
         ),
         Action::AwaitStable { timeout, .. } => values.extend(timeout),
         Action::RunTask(r) => {
@@ -639,7 +823,7 @@ pub fn bindings_read(step: &Step) -> Vec<BindingId> {
                     walk(default, out);
                 }
             }
-            ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration(_) => {}
+            ExprKind::Int(_) | ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Duration(_) => {}
         }
     }
     let mut out = Vec::new();

@@ -164,6 +164,7 @@ pub struct Block {
 pub enum BlockItem {
     Attribute(Attribute),
     Container(ContainerBlock),
+    Hook(HookBlock),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +181,14 @@ pub struct ContainerBlock {
     pub block: Block,
 }
 
+/// `hook pause { … }` or `hook "LAMBDA-ARN" { … }` inside `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookBlock {
+    pub keyword: Span,
+    pub target: Expr,
+    pub block: Block,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
     pub span: Span,
@@ -190,6 +199,8 @@ pub struct Expr {
 pub enum ExprKind {
     Str(Vec<StrPart>),
     Int(i64),
+    /// `0.5`: digits, a point, digits.
+    Decimal(f64),
     Bool(bool),
     Duration(Duration),
     List(Vec<Expr>),

@@ -339,6 +339,12 @@ impl Lower {
                         let block = self.block(inner.next()?);
                         Some(BlockItem::Container(ContainerBlock { keyword, name, block }))
                     }
+                    Rule::hook_block => {
+                        let keyword = span_of(&inner.next()?);
+                        let target = self.expr(inner.next()?);
+                        let block = self.block(inner.next()?);
+                        Some(BlockItem::Hook(HookBlock { keyword, target, block }))
+                    }
                     _ => {
                         let name = ident(inner.next()?);
                         let value = self.expr(inner.next()?);
@@ -371,6 +377,8 @@ impl Lower {
                     ExprKind::Int(0)
                 }
             },
+            // Digits, a point, digits: always a finite f64.
+            Rule::decimal => ExprKind::Decimal(pair.as_str().parse().unwrap_or_default()),
             Rule::bool => ExprKind::Bool(pair.as_str() == "true"),
             Rule::duration => match parse_duration(pair.as_str()) {
                 Some(duration) => ExprKind::Duration(duration),
@@ -585,12 +593,13 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::map
         | Rule::string
         | Rule::duration
+        | Rule::decimal
         | Rule::int
         | Rule::bool
         | Rule::name_ref => "a value",
         Rule::text | Rule::escape | Rule::interpolation => CLOSING_QUOTE,
         Rule::block | Rule::step_block => "`{`",
-        Rule::attribute | Rule::container_block => "an attribute",
+        Rule::attribute | Rule::container_block | Rule::hook_block => "an attribute",
         Rule::map_entry => "a map entry (`KEY = value`)",
         Rule::param_type => "a type",
         Rule::word => "a name",
@@ -776,6 +785,36 @@ on-failure {
             file.without_spans().items,
             vec![step(None), step(Some(Block { span: Span::default(), items: vec![action] }))]
         );
+    }
+
+    #[test]
+    fn a_hook_block_and_a_decimal_parse_in_an_update() {
+        let file = parse("update web {\n  canary-percent = 0.5\n  hook pause { at = [post-scale-up] }\n}\n").unwrap();
+        let Item::Step(Step { kind: StepKind::Update { block: Some(block), .. }, .. }) = &file.items[0] else {
+            panic!("{file:?}")
+        };
+        let attribute = |name: &str, value| BlockItem::Attribute(Attribute { name: ident(name), value });
+        let items = block.clone().without_spans().items;
+        assert_eq!(
+            items,
+            vec![
+                attribute("canary-percent", expr(ExprKind::Decimal(0.5))),
+                BlockItem::Hook(HookBlock {
+                    keyword: Span::default(),
+                    target: expr(ExprKind::Name("pause".into())),
+                    block: Block {
+                        span: Span::default(),
+                        items: vec![attribute(
+                            "at",
+                            expr(ExprKind::List(vec![expr(ExprKind::Name("post-scale-up".into()))]))
+                        )],
+                    },
+                }),
+            ]
+        );
+        // `1.` and `.5` are no decimals.
+        assert!(parse("param x: number = 1.\n").is_err());
+        assert!(parse("param x: number = .5\n").is_err());
     }
 
     #[test]

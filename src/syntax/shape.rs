@@ -143,6 +143,11 @@ impl Shape for Block {
                     name.erase_spans();
                     block.erase_spans();
                 }
+                BlockItem::Hook(HookBlock { keyword, target, block }) => {
+                    keyword.erase_spans();
+                    target.erase_spans();
+                    block.erase_spans();
+                }
             }
         }
     }
@@ -159,7 +164,8 @@ impl Shape for Expr {
                     }
                 }
             }
-            ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration(_) | ExprKind::Name(_) => {}
+            ExprKind::Int(_) | ExprKind::Decimal(_) | ExprKind::Bool(_) | ExprKind::Duration(_) | ExprKind::Name(_) => {
+            }
             ExprKind::List(items) => items.erase_spans(),
             ExprKind::Map(entries) => {
                 for MapEntry { key, value } in entries {
